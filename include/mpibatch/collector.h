@@ -1,0 +1,49 @@
+/* collector.h - rank 0's in-order sink for results.
+ *
+ * Chunks of rows arrive in any order (dynamic schedule, several ranks);
+ * the collector holds early ones until the gap before them fills, then
+ * passes rows on strictly in task order: to the output file, to the
+ * kernel's ordered reduction, and into per-rank statistics.  Memory is
+ * bounded by the chunks in flight, not by the task count.
+ */
+#ifndef MPIBATCH_COLLECTOR_H
+#define MPIBATCH_COLLECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mpibatch/error.h"
+#include "mpibatch/kernel.h"
+#include "mpibatch/output.h"
+
+typedef struct mb_collector mb_collector;
+
+typedef struct mb_rank_stats {
+    uint64_t tasks;
+    double busy_seconds;  /* sum of the run times of its tasks */
+} mb_rank_stats;
+
+/* out may be NULL (no --out).  The caller owns *c; free with
+ * mb_collector_free().  kernel/kstate receive reduce() calls. */
+mb_err mb_collector_init(mb_collector **c, const mb_kernel *kernel, void *kstate,
+                         size_t reclen, int nranks, mb_output *out);
+
+/* Take one chunk message: [first, count, rows...] as in row.h.  The
+ * collector copies what it must keep; msg may be reused at once. */
+mb_err mb_collector_add(mb_collector *c, const double *msg, size_t len);
+
+/* Tasks passed on in order so far. */
+uint64_t mb_collector_done(const mb_collector *c);
+
+/* Tasks whose status was not 0. */
+uint64_t mb_collector_failed(const mb_collector *c);
+
+/* Chunks held waiting for an earlier gap to fill. */
+size_t mb_collector_pending(const mb_collector *c);
+
+/* Per-rank statistics (nranks entries, owned by the collector). */
+const mb_rank_stats *mb_collector_stats(const mb_collector *c);
+
+void mb_collector_free(mb_collector *c);
+
+#endif

@@ -1,0 +1,57 @@
+/* job.h - a validated job: the kernel, its spec and the common settings.
+ *
+ * The canonical spec is a JSON object holding every option of the common
+ * table and the kernel's table, defaults filled in.  It is what rank 0
+ * broadcasts, what the output stores, and what kernels read their
+ * parameters from.
+ */
+#ifndef MPIBATCH_JOB_H
+#define MPIBATCH_JOB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "mpibatch/error.h"
+#include "mpibatch/kernel.h"
+#include "mpibatch/options.h"
+
+typedef enum mb_schedule { MB_SCHEDULE_STATIC, MB_SCHEDULE_DYNAMIC } mb_schedule;
+
+typedef struct mb_job {
+    const mb_kernel *kernel;
+    cJSON *spec;          /* canonical spec, owned by the job */
+    mb_schedule schedule;
+    uint64_t chunk;       /* tasks per chunk; 0 until mb_job_set_chunk() */
+    const char *out;      /* HDF5 output path or NULL (points into spec) */
+    const char *report;   /* report JSON path or NULL (points into spec) */
+    bool quiet;           /* no human summary on stdout */
+} mb_job;
+
+/* The options every kernel accepts (schedule, chunk, out, report, quiet). */
+extern const mb_option mb_job_options[];
+
+/* Build a job from a spec object holding "kernel" and option keys; takes
+ * ownership of spec whatever the outcome.  where names the origin for
+ * messages. */
+mb_err mb_job_from_spec(cJSON *spec, const char *where, mb_job *job);
+
+/* Parse JSON text (a job file's content or the broadcast spec) into a job. */
+mb_err mb_job_from_text(const char *text, const char *where, mb_job *job);
+
+/* Fix the chunk size once the task and rank counts are known: the
+ * user's --chunk, or the documented default for the schedule.  The spec's
+ * "chunk" key is updated to the value used. */
+void mb_job_set_chunk(mb_job *job, uint64_t ntasks, int nranks);
+
+/* Typed reads of validated options (the option must exist in the tables). */
+int64_t mb_job_int(const mb_job *job, const char *name);
+double mb_job_num(const mb_job *job, const char *name);
+const char *mb_job_str(const mb_job *job, const char *name); /* NULL if unset */
+
+/* The canonical spec as compact JSON; caller frees with free(). */
+char *mb_job_to_text(const mb_job *job);
+
+void mb_job_free(mb_job *job);
+
+#endif

@@ -1,0 +1,77 @@
+/* tokenize.h - text tokenizer and hashed bag-of-n-grams features.
+ *
+ * Tokens are lowercased ASCII words, raw non-ASCII UTF-8 letters, and TeX
+ * control words kept with their backslash ("\alpha").  TeX accent macros
+ * (Schr\"odinger) and braces do not split a word; "$" and all other
+ * punctuation do.  One-byte tokens and tokens longer than MB_TOKEN_MAX
+ * bytes are dropped.  Unigrams and adjacent-token bigrams (within one
+ * field) are hashed with FNV-1a 64 + the murmur3 finaliser into 2^bits
+ * buckets; title tokens count title_weight times.  The exact rules are in
+ * docs/classifier.md and pinned by tests/unit/test_tokenize.c: changing
+ * them changes every trained model.
+ */
+#ifndef MPIBATCH_TOKENIZE_H
+#define MPIBATCH_TOKENIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mpibatch/error.h"
+
+#define MB_TOKEN_MAX 48
+#define MB_FEATURES_MIN_BITS 10
+#define MB_FEATURES_MAX_BITS 26
+
+/* Iterator over the tokens of one text; holds no heap memory. */
+typedef struct mb_tokenizer {
+    const unsigned char *text;
+    size_t len;
+    size_t pos;
+    char buf[MB_TOKEN_MAX + 1];
+} mb_tokenizer;
+
+/* Hashed counts of one document's n-grams.  idx lists the distinct buckets
+ * in first-seen order (so the order depends only on the text) and cnt
+ * their counts.  slot is a dense bucket -> position map that
+ * mb_features_extract resets entry by entry, so extraction allocates only
+ * when a document has more distinct buckets than any before it. */
+typedef struct mb_features {
+    unsigned hash_bits;
+    unsigned title_weight;
+    size_t n;
+    size_t cap;
+    uint32_t *idx;
+    uint32_t *cnt;
+    int32_t *slot;
+} mb_features;
+
+/* Start tokenizing text[0..len); text is borrowed and must outlive t. */
+void mb_tokenize_init(mb_tokenizer *t, const char *text, size_t len);
+
+/* Next token: returns 1 and sets *tok (NUL-terminated, owned by t, valid
+ * until the next call) and *tok_len, or returns 0 at the end. */
+int mb_tokenize_next(mb_tokenizer *t, const char **tok, size_t *tok_len);
+
+/* FNV-1a 64 of a token's bytes; stable across platforms and releases. */
+uint64_t mb_tokenize_hash(const char *tok, size_t len);
+
+/* The bucket of a unigram with token hash h, in [0, 2^bits). */
+uint32_t mb_features_unigram(uint64_t h, unsigned bits);
+
+/* The bucket of the bigram (first token hash h1, second h2). */
+uint32_t mb_features_bigram(uint64_t h1, uint64_t h2, unsigned bits);
+
+/* Set up an empty feature vector for 2^hash_bits buckets; the caller owns
+ * f's buffers and releases them with mb_features_free. */
+mb_err mb_features_init(mb_features *f, unsigned hash_bits,
+                        unsigned title_weight);
+
+/* Release f's buffers (safe on a zeroed or already freed f). */
+void mb_features_free(mb_features *f);
+
+/* Replace f's contents with the features of (title, abstract); either text
+ * may be NULL when its length is 0.  The texts are only read. */
+mb_err mb_features_extract(mb_features *f, const char *title, size_t tlen,
+                           const char *abstract, size_t alen);
+
+#endif

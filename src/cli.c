@@ -1,0 +1,192 @@
+/* cli.c - subcommands and flags, turned into one JSON job spec. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "mpibatch/cli.h"
+#include "mpibatch/job.h"
+
+static void print_usage(FILE *fp)
+{
+    const mb_kernel *const *k = mb_kernel_registry();
+    fputs("Usage: mpirun -n RANKS mpibatch KERNEL [OPTIONS]\n"
+          "       mpirun -n RANKS mpibatch run JOB.json [OPTIONS]\n"
+          "       mpibatch help [KERNEL] | --help | --version\n\n"
+          "Runs a batch of independent tasks across the ranks of an MPI job, gathers\n"
+          "the results to rank 0 in task order and writes them to HDF5 and JSON.\n\n"
+          "Kernels:\n", fp);
+    for (; *k; k++)
+        fprintf(fp, "  %-8s %s\n", (*k)->name, (*k)->summary);
+    fputs("\nCommands:\n"
+          "  run FILE  run the JSON job spec in FILE; flags after FILE override its keys\n"
+          "  help      this text, or `help KERNEL` for a kernel's options\n"
+          "  version   print the version\n\n"
+          "Options of every kernel (also keys of the JSON job spec):\n", fp);
+    mb_options_print_help(mb_job_options, fp);
+    fputs("\nExit status: 0 all tasks succeeded, 1 some tasks failed, 2 usage or job-spec\n"
+          "error, 3 input or I/O error, 4 MPI or internal error.\n"
+          "See mpibatch(1) and docs/user-guide.md.\n", fp);
+}
+
+static void print_kernel_help(const mb_kernel *k, FILE *fp)
+{
+    fprintf(fp, "Usage: mpirun -n RANKS mpibatch %s [OPTIONS]\n\n%s\n\n", k->name, k->summary);
+    fprintf(fp, "Options of %s (JSON keys of a job spec with \"kernel\": \"%s\"):\n",
+            k->name, k->name);
+    mb_options_print_help(k->options, fp);
+    fputs("\nOptions of every kernel:\n", fp);
+    mb_options_print_help(mb_job_options, fp);
+}
+
+/* Apply --name VALUE / --name=VALUE / --bool flags from argv[i..] to spec. */
+static mb_err apply_flags(cJSON *spec, const mb_kernel *k, int argc, char **argv, int i)
+{
+    const mb_option *const tables[] = {k->options, mb_job_options, NULL};
+    for (; i < argc; i++) {
+        const char *arg = argv[i], *eq, *value;
+        char name[64];
+        cJSON *v;
+        mb_err rc;
+        if (strncmp(arg, "--", 2) != 0)
+            return mb_error_set(MB_ERR_USAGE, "unexpected argument '%s'", arg);
+        eq = strchr(arg, '=');
+        snprintf(name, sizeof name, "%.*s", (int)(eq ? eq - arg - 2 : (long)strlen(arg + 2)), arg + 2);
+        const mb_option *o = mb_options_find(tables, name);
+        if (!o)
+            return mb_error_set(MB_ERR_USAGE, "unknown option --%s for '%s' (see mpibatch help %s)",
+                                name, k->name, k->name);
+        if (eq)
+            value = eq + 1;
+        else if (o->type == MB_OPT_BOOL)
+            value = "true";
+        else if (i + 1 < argc)
+            value = argv[++i];
+        else
+            return mb_error_set(MB_ERR_USAGE, "option --%s needs a value", name);
+        if ((rc = mb_options_parse_flag(o, value, &v)) != MB_OK)
+            return rc;
+        cJSON_DeleteItemFromObjectCaseSensitive(spec, name); /* the last one given wins */
+        cJSON_AddItemToObject(spec, name, v);
+    }
+    return MB_OK;
+}
+
+static mb_err read_file(const char *path, char **text)
+{
+    FILE *fp = fopen(path, "rb");
+    size_t len = 0, cap = 4096, n;
+    char *buf = NULL;
+    if (!fp)
+        return mb_error_set(MB_ERR_USAGE, "cannot read job file '%s': %s", path, strerror(errno));
+    for (;;) {
+        char *nb = realloc(buf, cap + 1);
+        if (!nb) {
+            free(buf);
+            fclose(fp);
+            return mb_error_set(MB_ERR_NOMEM, "out of memory reading '%s'", path);
+        }
+        buf = nb;
+        len += n = fread(buf + len, 1, cap - len, fp);
+        if (len < cap)
+            break;
+        cap *= 2;
+    }
+    int bad = ferror(fp) || memchr(buf, '\0', len) != NULL;
+    fclose(fp);
+    buf[len] = '\0';
+    if (bad) {
+        free(buf);
+        return mb_error_set(MB_ERR_USAGE, "cannot read job file '%s': read error or NUL byte", path);
+    }
+    *text = buf;
+    return MB_OK;
+}
+
+/* `run FILE [flags]`: the file's spec, then the flags on top. */
+static mb_err spec_from_file(int argc, char **argv, cJSON **spec)
+{
+    char *text = NULL;
+    mb_job probe;
+    mb_err rc;
+    if (argc < 3)
+        return mb_error_set(MB_ERR_USAGE, "'run' needs a job file: mpibatch run JOB.json");
+    if ((rc = read_file(argv[2], &text)) != MB_OK)
+        return rc;
+    rc = mb_job_from_text(text, argv[2], &probe); /* validates the file alone first */
+    free(text);
+    if (rc != MB_OK) {
+        mb_job_free(&probe);
+        return rc;
+    }
+    *spec = probe.spec;
+    return apply_flags(*spec, probe.kernel, argc, argv, 3);
+}
+
+static mb_err spec_from_flags(const mb_kernel *k, int argc, char **argv, cJSON **spec)
+{
+    if (!(*spec = cJSON_CreateObject()))
+        return mb_error_set(MB_ERR_NOMEM, "out of memory");
+    cJSON_AddStringToObject(*spec, "kernel", k->name);
+    return apply_flags(*spec, k, argc, argv, 2);
+}
+
+static int is_help(const char *a)
+{
+    return !strcmp(a, "help") || !strcmp(a, "--help") || !strcmp(a, "-h");
+}
+
+static mb_err help(int argc, char **argv, FILE *out)
+{
+    const mb_kernel *k;
+    if (argc < 3) {
+        print_usage(out);
+        return MB_OK;
+    }
+    if (!(k = mb_kernel_find(argv[2])))
+        return mb_error_set(MB_ERR_USAGE, "no help for unknown kernel '%s'", argv[2]);
+    print_kernel_help(k, out);
+    return MB_OK;
+}
+
+mb_err mb_cli_parse(int argc, char **argv, FILE *out, char **spec_text, int *done)
+{
+    const mb_kernel *k;
+    cJSON *spec = NULL;
+    mb_job job;
+    mb_err rc;
+    *spec_text = NULL;
+    *done = 1;
+    if (argc < 2)
+        return mb_error_set(MB_ERR_USAGE, "no kernel or command given (try mpibatch --help)");
+    if (is_help(argv[1]))
+        return help(argc, argv, out);
+    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+        fprintf(out, "mpibatch %s\n", PACKAGE_VERSION);
+        return MB_OK;
+    }
+    *done = 0;
+    if (!strcmp(argv[1], "run"))
+        rc = spec_from_file(argc, argv, &spec);
+    else if ((k = mb_kernel_find(argv[1]))) {
+        for (int i = 2; i < argc; i++)
+            if (is_help(argv[i]) && argv[i][0] == '-') {
+                print_kernel_help(k, out);
+                *done = 1;
+                return MB_OK;
+            }
+        rc = spec_from_flags(k, argc, argv, &spec);
+    } else
+        return mb_error_set(MB_ERR_USAGE, "unknown kernel or command '%s' (try mpibatch --help)",
+                            argv[1]);
+    if (rc != MB_OK) {
+        cJSON_Delete(spec);
+        return rc;
+    }
+    /* Validate the combined spec exactly as every rank will. */
+    if ((rc = mb_job_from_spec(spec, "command line", &job)) == MB_OK &&
+        !(*spec_text = mb_job_to_text(&job)))
+        rc = mb_error_set(MB_ERR_NOMEM, "out of memory");
+    mb_job_free(&job);
+    return rc;
+}

@@ -1,0 +1,217 @@
+/* driver.c - one job from argv to output: parse, set up, schedule, write.
+ *
+ * Phases are separated by mb_comm_agree(), so an error found on any rank
+ * (bad spec, unwritable output) makes every rank leave with the same exit
+ * status and rank 0 print one message.  Inside the schedule ranks cannot
+ * meet in a collective, so a failure there aborts the job.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpibatch/clock.h"
+#include "mpibatch/cli.h"
+#include "mpibatch/collector.h"
+#include "mpibatch/comm.h"
+#include "mpibatch/driver.h"
+#include "mpibatch/job.h"
+#include "mpibatch/output.h"
+#include "mpibatch/report.h"
+#include "mpibatch/schedule.h"
+
+typedef struct driver {
+    MPI_Comm comm;
+    int rank, size;
+    mb_job job;
+    void *kstate;
+    const mb_field *fields;
+    size_t nfields;
+    char (*hostbuf)[MPI_MAX_PROCESSOR_NAME];
+    const char **hosts;
+    mb_output *out;           /* rank 0 */
+    mb_report_file *report;   /* rank 0 */
+    mb_collector *col;        /* rank 0 */
+} driver;
+
+/* Rank 0 parses argv; every rank learns the spec or that nothing runs. */
+static mb_err parse(driver *d, int argc, char **argv, int *done)
+{
+    char *spec = NULL;
+    mb_err rc = MB_OK;
+    if (d->rank == 0)
+        rc = mb_cli_parse(argc, argv, stdout, &spec, done);
+    rc = mb_comm_agree(d->comm, rc);
+    if (rc == MB_OK)
+        rc = mb_mpi_check(MPI_Bcast(done, 1, MPI_INT, 0, d->comm), "MPI_Bcast");
+    if (rc == MB_OK && !*done)
+        rc = mb_comm_bcast_string(d->comm, &spec);
+    if (rc == MB_OK && !*done)
+        rc = mb_job_from_text(spec, "job spec", &d->job);
+    free(spec);
+    return mb_comm_agree(d->comm, rc);
+}
+
+static mb_err setup(driver *d)
+{
+    const mb_kernel *k = d->job.kernel;
+    mb_err rc = k->setup(&d->job, &d->kstate);
+    if (rc == MB_OK) {
+        d->fields = k->fields(d->kstate, &d->nfields);
+        mb_job_set_chunk(&d->job, k->ntasks(d->kstate), d->size);
+    }
+    return mb_comm_agree(d->comm, rc);
+}
+
+static mb_err gather_hosts(driver *d)
+{
+    char name[MPI_MAX_PROCESSOR_NAME] = "";
+    int len;
+    mb_err rc = mb_mpi_check(MPI_Get_processor_name(name, &len), "MPI_Get_processor_name");
+    d->hostbuf = calloc((size_t)d->size, sizeof *d->hostbuf);
+    d->hosts = calloc((size_t)d->size, sizeof *d->hosts);
+    if (rc == MB_OK && (!d->hostbuf || !d->hosts))
+        rc = mb_error_set(MB_ERR_NOMEM, "out of memory for host names");
+    if (rc == MB_OK)
+        rc = mb_mpi_check(MPI_Gather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, d->hostbuf,
+                                     MPI_MAX_PROCESSOR_NAME, MPI_CHAR, 0, d->comm), "MPI_Gather");
+    for (int r = 0; rc == MB_OK && r < d->size; r++)
+        d->hosts[r] = d->hostbuf[r];
+    return rc;
+}
+
+/* Rank 0 creates the output and report files before any work is done. */
+static mb_err open_outputs(driver *d)
+{
+    mb_err rc = MB_OK;
+    if (d->rank == 0) {
+        char *spec = mb_job_to_text(&d->job);
+        if (!spec)
+            rc = mb_error_set(MB_ERR_NOMEM, "out of memory");
+        if (rc == MB_OK && d->job.out)
+            rc = mb_output_open(&d->out, d->job.out, d->fields, d->nfields,
+                                d->job.kernel->name, spec);
+        if (rc == MB_OK && d->job.report)
+            rc = mb_report_open(&d->report, d->job.report);
+        if (rc == MB_OK)
+            rc = mb_collector_init(&d->col, d->job.kernel, d->kstate,
+                                   mb_kernel_record_len(d->fields, d->nfields), d->size, d->out);
+        free(spec);
+    }
+    return mb_comm_agree(d->comm, rc);
+}
+
+static mb_err schedule(driver *d, double t0)
+{
+    mb_run run = {
+        .comm = d->comm, .rank = d->rank, .size = d->size,
+        .kernel = d->job.kernel, .kstate = d->kstate,
+        .reclen = mb_kernel_record_len(d->fields, d->nfields),
+        .ntasks = d->job.kernel->ntasks(d->kstate), .chunk = d->job.chunk,
+        .t0 = t0, .col = d->col,
+    };
+    return d->job.schedule == MB_SCHEDULE_STATIC ? mb_schedule_static(&run)
+                                                 : mb_schedule_dynamic(&run);
+}
+
+/* Rank 0: results, output file, report, summary. */
+static mb_err finish(driver *d, double started)
+{
+    cJSON *result = cJSON_CreateObject(), *report;
+    const mb_kernel *k = d->job.kernel;
+    mb_err rc = MB_OK;
+    char *text;
+    if (!result)
+        return mb_error_set(MB_ERR_NOMEM, "out of memory");
+    if (k->summarize && (rc = k->summarize(d->kstate, result)) != MB_OK) {
+        cJSON_Delete(result);
+        return rc;
+    }
+    text = cJSON_PrintUnformatted(result);
+    if (d->out) {
+        rc = mb_output_close(d->out, d->hosts, d->size, text ? text : "{}");
+        d->out = NULL;
+    }
+    free(text);
+    mb_report_run run = {
+        .job = &d->job, .nranks = d->size, .hosts = d->hosts,
+        .tasks = mb_collector_done(d->col), .failed = mb_collector_failed(d->col),
+        .wall_seconds = mb_clock_now() - started, .stats = mb_collector_stats(d->col),
+    };
+    if (!(report = mb_report_build(&run, result)) && rc == MB_OK)
+        rc = mb_error_set(MB_ERR_NOMEM, "out of memory building the report");
+    if (rc == MB_OK && d->report) {
+        rc = mb_report_commit(d->report, report);
+        d->report = NULL;
+    }
+    if (rc == MB_OK && !d->job.quiet)
+        mb_report_print_summary(report, stdout);
+    if (rc == MB_OK && run.failed > 0)
+        rc = mb_error_set(MB_ERR_TASKS, "%llu of %llu tasks failed",
+                          (unsigned long long)run.failed, (unsigned long long)run.tasks);
+    cJSON_Delete(report);
+    return rc;
+}
+
+static void cleanup(driver *d)
+{
+    mb_output_discard(d->out);
+    mb_report_discard(d->report);
+    mb_collector_free(d->col);
+    if (d->kstate)
+        d->job.kernel->teardown(d->kstate);
+    mb_job_free(&d->job);
+    free(d->hostbuf);
+    free(d->hosts);
+    MPI_Comm_free(&d->comm);
+}
+
+/* A job's phases; returns the first error, already agreed by all ranks. */
+static mb_err run_job(driver *d, double started)
+{
+    double t0 = mb_clock_wall();
+    mb_err rc = setup(d);
+    if (rc == MB_OK)
+        rc = mb_comm_agree(d->comm, gather_hosts(d));
+    if (rc == MB_OK)
+        rc = open_outputs(d);
+    if (rc == MB_OK)
+        rc = mb_mpi_check(MPI_Bcast(&t0, 1, MPI_DOUBLE, 0, d->comm), "MPI_Bcast");
+    if (rc != MB_OK)
+        return rc;
+    if ((rc = schedule(d, t0)) != MB_OK) {
+        /* Remove the partial output before the job is torn down. */
+        mb_output_discard(d->out);
+        d->out = NULL;
+        mb_report_discard(d->report);
+        d->report = NULL;
+        mb_comm_abort(d->comm, rc);
+    }
+    if (d->rank == 0)
+        rc = finish(d, started);
+    return mb_comm_agree(d->comm, rc);
+}
+
+int mb_main(int argc, char **argv, MPI_Comm world)
+{
+    driver d;
+    int done = 0;
+    double started = mb_clock_now();
+    mb_err rc;
+    memset(&d, 0, sizeof d);
+    if (MPI_Comm_dup(world, &d.comm) != MPI_SUCCESS)
+        return MB_EXIT_INTERNAL;
+    /* Errors come back as codes and are reported with MPI's own text. */
+    MPI_Comm_set_errhandler(d.comm, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(d.comm, &d.rank);
+    MPI_Comm_size(d.comm, &d.size);
+    rc = parse(&d, argc, argv, &done);
+    if (rc == MB_OK && !done)
+        rc = run_job(&d, started);
+    if (rc != MB_OK && d.rank == 0) {
+        fprintf(stderr, "mpibatch: %s\n", mb_error_message());
+        if (rc == MB_ERR_USAGE)
+            fputs("Try 'mpibatch --help' for usage.\n", stderr);
+    }
+    cleanup(&d);
+    return mb_error_exit_status(rc);
+}

@@ -1,0 +1,105 @@
+/* sleep.c - the sleeper: each task sleeps; a probe of scheduling overhead. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "kernels/kernels.h"
+#include "mpibatch/clock.h"
+#include "mpibatch/job.h"
+
+typedef struct sleep_state {
+    uint64_t tasks;
+    double seconds;
+    double over_sum, over_max; /* rank 0: oversleep statistics */
+    uint64_t counted;
+} sleep_state;
+
+static const mb_option sleep_options[] = {
+    {.name = "tasks", .type = MB_OPT_INT, .defval = "64", .min = 1, .max = MB_OPT_INT_MAX,
+     .meta = "T", .help = "number of tasks"},
+    {.name = "seconds", .type = MB_OPT_NUM, .defval = "0.25", .min = 0, .max = 86400,
+     .meta = "S", .help = "seconds each task sleeps (fractional; 0 measures pure overhead)"},
+    {0}
+};
+
+static const mb_field sleep_fields[] = {
+    {"overslept", MB_FIELD_F64, 1, "seconds slept beyond the requested time"},
+};
+
+static mb_err sleep_setup(const mb_job *job, void **state)
+{
+    sleep_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return mb_error_set(MB_ERR_NOMEM, "out of memory");
+    s->tasks = (uint64_t)mb_job_int(job, "tasks");
+    s->seconds = mb_job_num(job, "seconds");
+    *state = s;
+    return MB_OK;
+}
+
+static const mb_field *sleep_fields_of(void *state, size_t *n)
+{
+    *n = 1;
+    return sleep_fields;
+}
+
+static uint64_t sleep_ntasks(void *state)
+{
+    return ((sleep_state *)state)->tasks;
+}
+
+static mb_err sleep_run(void *state, uint64_t task, mb_payload payload, double *rec)
+{
+    const sleep_state *s = state;
+    if (s->seconds <= 0) { /* no clock calls: measure the runner alone */
+        rec[0] = 0;
+        return MB_OK;
+    }
+    double t0 = mb_clock_now();
+    struct timespec ts = {(time_t)s->seconds, (long)((s->seconds - floor(s->seconds)) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+    rec[0] = mb_clock_now() - t0 - s->seconds;
+    return MB_OK;
+}
+
+static void sleep_reduce(void *state, uint64_t task, const double *rec)
+{
+    sleep_state *s = state;
+    s->over_sum += rec[0];
+    if (rec[0] > s->over_max)
+        s->over_max = rec[0];
+    s->counted++;
+}
+
+static mb_err sleep_summarize(void *state, cJSON *result)
+{
+    sleep_state *s = state;
+    cJSON_AddNumberToObject(result, "tasks", (double)s->tasks);
+    cJSON_AddNumberToObject(result, "seconds_each", s->seconds);
+    cJSON_AddNumberToObject(result, "sleep_seconds_total", s->seconds * (double)s->tasks);
+    cJSON_AddNumberToObject(result, "mean_overslept_us",
+                            s->counted ? 1e6 * s->over_sum / (double)s->counted : 0.0);
+    cJSON_AddNumberToObject(result, "max_overslept_us", 1e6 * s->over_max);
+    return MB_OK;
+}
+
+static void sleep_teardown(void *state)
+{
+    free(state);
+}
+
+const mb_kernel mb_kernel_sleep = {
+    .name = "sleep",
+    .summary = "each task sleeps S seconds: measures scheduling overhead",
+    .options = sleep_options,
+    .setup = sleep_setup,
+    .fields = sleep_fields_of,
+    .ntasks = sleep_ntasks,
+    .run = sleep_run,
+    .reduce = sleep_reduce,
+    .summarize = sleep_summarize,
+    .teardown = sleep_teardown,
+};

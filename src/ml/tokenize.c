@@ -1,0 +1,304 @@
+/* tokenize.c - tokenizer and feature hashing for the topic classifier. */
+#include "mpibatch/tokenize.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+#define GOLDEN 0x9e3779b97f4a7c15ULL
+#define FEATURES_FIRST_CAP 1024
+
+void mb_tokenize_init(mb_tokenizer *t, const char *text, size_t len)
+{
+    t->text = (const unsigned char *)text;
+    t->len = text ? len : 0;
+    t->pos = 0;
+    t->buf[0] = '\0';
+}
+
+static int is_ascii_alnum(unsigned c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9');
+}
+
+static int is_ascii_alpha(unsigned c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static unsigned ascii_lower(unsigned c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+/* Length of the well-formed UTF-8 sequence at s[0..n) and its code point,
+ * or 0 when it is malformed (overlong, surrogate, truncated, > U+10FFFF). */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+    size_t len;
+    uint32_t c;
+    if (s[0] < 0x80) { *cp = s[0]; return 1; }
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) { len = 2; c = s[0] & 0x1f; }
+    else if (s[0] >= 0xe0 && s[0] <= 0xef) { len = 3; c = s[0] & 0x0f; }
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4) { len = 4; c = s[0] & 0x07; }
+    else return 0;
+    if (len > n) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    if (c < min_cp[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    *cp = c;
+    return len;
+}
+
+/* Non-ASCII code points that are letters for our purpose: everything from
+ * Latin-1 letters up, except the punctuation, arrow, operator and symbol
+ * blocks that arXiv abstracts use as separators (dashes, quotes, ±, ×). */
+static int is_letter_cp(uint32_t cp)
+{
+    if (cp < 0xc0 || cp == 0xd7 || cp == 0xf7) return 0;
+    if (cp >= 0x2000 && cp <= 0x2bff) return 0;
+    if (cp >= 0x3000 && cp <= 0x303f) return 0;
+    return 1;
+}
+
+/* TeX accent control symbols: \"o, \'e, \^o ... belong inside a word. */
+static int is_tex_accent(unsigned c)
+{
+    return c == '"' || c == '\'' || c == '^' || c == '`' || c == '~' ||
+           c == '=' || c == '.';
+}
+
+/* Byte length of a word character at pos, or 0 if pos does not hold one. */
+static size_t word_char_len(const mb_tokenizer *t, size_t pos)
+{
+    uint32_t cp;
+    size_t n;
+    if (is_ascii_alnum(t->text[pos])) return 1;
+    if (t->text[pos] < 0x80) return 0;
+    n = utf8_decode(t->text + pos, t->len - pos, &cp);
+    return (n > 0 && is_letter_cp(cp)) ? n : 0;
+}
+
+/* Bytes at pos that a word skips without ending: braces and accents. */
+static size_t word_skip_len(const mb_tokenizer *t, size_t pos)
+{
+    unsigned c = t->text[pos];
+    if (c == '{' || c == '}') return 1;
+    if (c == '\\' && pos + 1 < t->len && is_tex_accent(t->text[pos + 1]))
+        return 2;
+    return 0;
+}
+
+/* Scan the word starting at t->pos into buf; returns its length, or 0 if
+ * it is longer than MB_TOKEN_MAX and so dropped. */
+static size_t scan_word(mb_tokenizer *t)
+{
+    size_t n = 0, step;
+    int too_long = 0;
+    while (t->pos < t->len) {
+        if ((step = word_skip_len(t, t->pos)) > 0) {
+            t->pos += step;
+            continue;
+        }
+        if ((step = word_char_len(t, t->pos)) == 0) break;
+        if (n + step > MB_TOKEN_MAX) too_long = 1;
+        for (size_t i = 0; i < step && !too_long; i++)
+            t->buf[n++] = (char)ascii_lower(t->text[t->pos + i]);
+        t->pos += step;
+    }
+    t->buf[n] = '\0';
+    return too_long ? 0 : n;
+}
+
+/* Scan the control word "\name" at t->pos (name: ASCII letters). */
+static size_t scan_control_word(mb_tokenizer *t)
+{
+    size_t n = 1;
+    int too_long = 0;
+    t->buf[0] = '\\';
+    t->pos++;
+    while (t->pos < t->len && is_ascii_alpha(t->text[t->pos])) {
+        if (n == MB_TOKEN_MAX) too_long = 1;
+        if (!too_long) t->buf[n++] = (char)ascii_lower(t->text[t->pos]);
+        t->pos++;
+    }
+    t->buf[n] = '\0';
+    return too_long ? 0 : n;
+}
+
+/* Scan whatever starts at t->pos; returns a token length (0: none). */
+static size_t scan_one(mb_tokenizer *t)
+{
+    unsigned c = t->text[t->pos];
+    size_t step;
+    if (c == '\\' && t->pos + 1 < t->len) {
+        if (is_ascii_alpha(t->text[t->pos + 1])) return scan_control_word(t);
+        if (is_tex_accent(t->text[t->pos + 1])) return scan_word(t);
+        t->pos += 2; /* \%, \\, \{, \, ... : escaped punctuation */
+        return 0;
+    }
+    if (word_char_len(t, t->pos) > 0 || c == '{' || c == '}')
+        return scan_word(t);
+    step = 1;
+    if (c >= 0x80) {
+        uint32_t cp;
+        size_t n = utf8_decode(t->text + t->pos, t->len - t->pos, &cp);
+        step = n > 0 ? n : 1;
+    }
+    t->pos += step;
+    return 0;
+}
+
+int mb_tokenize_next(mb_tokenizer *t, const char **tok, size_t *tok_len)
+{
+    while (t->pos < t->len) {
+        size_t n = scan_one(t);
+        if (n >= 2) {
+            *tok = t->buf;
+            *tok_len = n;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+uint64_t mb_tokenize_hash(const char *tok, size_t len)
+{
+    uint64_t h = FNV_OFFSET;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)tok[i];
+        h *= FNV_PRIME;
+    }
+    return h;
+}
+
+/* murmur3 fmix64: FNV-1a's low bits mix poorly, the bucket uses high bits
+ * of a fully avalanched value. */
+static uint64_t fmix64(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ULL;
+    k ^= k >> 33;
+    return k;
+}
+
+uint32_t mb_features_unigram(uint64_t h, unsigned bits)
+{
+    return (uint32_t)(fmix64(h) >> (64 - bits));
+}
+
+uint32_t mb_features_bigram(uint64_t h1, uint64_t h2, unsigned bits)
+{
+    return (uint32_t)(fmix64(h1 * GOLDEN + h2) >> (64 - bits));
+}
+
+mb_err mb_features_init(mb_features *f, unsigned hash_bits,
+                        unsigned title_weight)
+{
+    size_t n_buckets;
+    memset(f, 0, sizeof *f);
+    if (hash_bits < MB_FEATURES_MIN_BITS || hash_bits > MB_FEATURES_MAX_BITS)
+        return mb_error_set(MB_ERR_USAGE, "hash bits %u outside [%d, %d]",
+                            hash_bits, MB_FEATURES_MIN_BITS,
+                            MB_FEATURES_MAX_BITS);
+    if (title_weight == 0)
+        return mb_error_set(MB_ERR_USAGE, "title weight must be >= 1");
+    n_buckets = (size_t)1 << hash_bits;
+    f->slot = malloc(n_buckets * sizeof *f->slot);
+    f->idx = malloc(FEATURES_FIRST_CAP * sizeof *f->idx);
+    f->cnt = malloc(FEATURES_FIRST_CAP * sizeof *f->cnt);
+    if (!f->slot || !f->idx || !f->cnt) {
+        mb_features_free(f);
+        return mb_error_set(MB_ERR_NOMEM, "cannot allocate feature buffers "
+                            "for 2^%u buckets", hash_bits);
+    }
+    memset(f->slot, 0xff, n_buckets * sizeof *f->slot);
+    f->hash_bits = hash_bits;
+    f->title_weight = title_weight;
+    f->cap = FEATURES_FIRST_CAP;
+    return MB_OK;
+}
+
+void mb_features_free(mb_features *f)
+{
+    free(f->slot);
+    free(f->idx);
+    free(f->cnt);
+    f->slot = NULL;
+    f->idx = NULL;
+    f->cnt = NULL;
+    f->n = f->cap = 0;
+}
+
+static mb_err features_grow(mb_features *f)
+{
+    size_t cap = f->cap * 2;
+    uint32_t *idx = realloc(f->idx, cap * sizeof *idx);
+    if (!idx) return mb_error_set(MB_ERR_NOMEM, "cannot grow features");
+    f->idx = idx;
+    uint32_t *cnt = realloc(f->cnt, cap * sizeof *cnt);
+    if (!cnt) return mb_error_set(MB_ERR_NOMEM, "cannot grow features");
+    f->cnt = cnt;
+    f->cap = cap;
+    return MB_OK;
+}
+
+static mb_err features_add(mb_features *f, uint32_t bucket, unsigned w)
+{
+    int32_t s = f->slot[bucket];
+    if (s >= 0) {
+        f->cnt[s] += w;
+        return MB_OK;
+    }
+    if (f->n == f->cap) {
+        mb_err err = features_grow(f);
+        if (err) return err;
+    }
+    f->slot[bucket] = (int32_t)f->n;
+    f->idx[f->n] = bucket;
+    f->cnt[f->n] = w;
+    f->n++;
+    return MB_OK;
+}
+
+/* Bigrams do not cross from the title into the abstract. */
+static mb_err features_add_field(mb_features *f, const char *text,
+                                 size_t len, unsigned w)
+{
+    mb_tokenizer t;
+    const char *tok;
+    size_t tok_len;
+    uint64_t prev = 0;
+    int have_prev = 0;
+    mb_err err = MB_OK;
+    mb_tokenize_init(&t, text, len);
+    while (!err && mb_tokenize_next(&t, &tok, &tok_len)) {
+        uint64_t h = mb_tokenize_hash(tok, tok_len);
+        err = features_add(f, mb_features_unigram(h, f->hash_bits), w);
+        if (!err && have_prev)
+            err = features_add(f, mb_features_bigram(prev, h, f->hash_bits),
+                               w);
+        prev = h;
+        have_prev = 1;
+    }
+    return err;
+}
+
+mb_err mb_features_extract(mb_features *f, const char *title, size_t tlen,
+                           const char *abstract, size_t alen)
+{
+    mb_err err;
+    for (size_t i = 0; i < f->n; i++) f->slot[f->idx[i]] = -1;
+    f->n = 0;
+    err = features_add_field(f, title, tlen, f->title_weight);
+    if (!err) err = features_add_field(f, abstract, alen, 1);
+    return err;
+}

@@ -1,0 +1,323 @@
+/* output.c - streaming HDF5 writer with an atomic final rename. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "mpibatch/output.h"
+#include "mpibatch/row.h"
+
+#define BLOCK_ROWS 65536 /* rows buffered per write; also the HDF5 chunk length */
+
+enum { COL_RANK, COL_START, COL_SECONDS, COL_STATUS, NCOLS };
+static const char *const col_names[NCOLS] = {"rank", "start", "seconds", "status"};
+
+struct mb_output {
+    char *path, *tmp;
+    hid_t file;
+    const mb_field *fields;
+    size_t nfields, reclen;
+    hid_t *dsets;          /* nfields result datasets, then NCOLS task ones */
+    double *rows;          /* BLOCK_ROWS buffered rows */
+    size_t nbuf;
+    uint64_t written;
+    void *scratch;         /* one column of a block, as written */
+};
+
+/* HDF5's innermost error description, for messages. */
+static herr_t first_desc(unsigned n, const H5E_error2_t *e, void *data)
+{
+    if (n == 0 && e->desc)
+        snprintf(data, 256, "%s", e->desc);
+    return 0;
+}
+
+static mb_err h5_error(const char *what, const char *path)
+{
+    char desc[256] = "unknown HDF5 error";
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_desc, desc);
+    return mb_error_set(MB_ERR_IO, "%s '%s': %s", what, path, desc);
+}
+
+char *mb_output_temp_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
+    size_t len = strlen(path) + 32;
+    char *tmp = malloc(len);
+    if (tmp)
+        snprintf(tmp, len, "%.*s.%s.%ld.part", (int)dirlen, path, path + dirlen, (long)getpid());
+    return tmp;
+}
+
+static hid_t make_dataset(hid_t group, const char *name, hid_t type, unsigned count)
+{
+    hsize_t dims[2] = {0, count}, maxd[2] = {H5S_UNLIMITED, count};
+    hsize_t chunk[2] = {BLOCK_ROWS, count};
+    int rank = count > 1 ? 2 : 1;
+    hid_t space = H5Screate_simple(rank, dims, maxd);
+    hid_t plist = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t d = -1;
+    if (space >= 0 && plist >= 0 && H5Pset_chunk(plist, rank, chunk) >= 0)
+        d = H5Dcreate2(group, name, type, space, H5P_DEFAULT, plist, H5P_DEFAULT);
+    H5Pclose(plist);
+    H5Sclose(space);
+    return d;
+}
+
+static hid_t str_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+}
+
+static mb_err set_str_attr(hid_t obj, const char *name, const char *value)
+{
+    hid_t t = str_type(), space = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, t, space, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a >= 0 ? H5Awrite(a, t, &value) : -1;
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(space);
+    H5Tclose(t);
+    return rc < 0 ? MB_ERR_IO : MB_OK;
+}
+
+static mb_err create_layout(mb_output *o, const char *kernel, const char *spec)
+{
+    hid_t res = H5Gcreate2(o->file, "results", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t tasks = H5Gcreate2(o->file, "tasks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    mb_err rc = (res < 0 || tasks < 0) ? MB_ERR_IO : MB_OK;
+    for (size_t i = 0; rc == MB_OK && i < o->nfields; i++) {
+        const mb_field *f = &o->fields[i];
+        hid_t type = f->type == MB_FIELD_I64 ? H5T_STD_I64LE : H5T_IEEE_F64LE;
+        o->dsets[i] = make_dataset(res, f->name, type, f->count);
+        if (o->dsets[i] < 0 || (f->doc && set_str_attr(o->dsets[i], "description", f->doc)))
+            rc = MB_ERR_IO;
+    }
+    for (int c = 0; rc == MB_OK && c < NCOLS; c++) {
+        hid_t type = (c == COL_START || c == COL_SECONDS) ? H5T_IEEE_F64LE : H5T_STD_I32LE;
+        if ((o->dsets[o->nfields + c] = make_dataset(tasks, col_names[c], type, 1)) < 0)
+            rc = MB_ERR_IO;
+    }
+    if (rc == MB_OK && (set_str_attr(o->file, "program", "mpibatch") ||
+                        set_str_attr(o->file, "version", PACKAGE_VERSION) ||
+                        set_str_attr(o->file, "kernel", kernel) ||
+                        set_str_attr(o->file, "job", spec)))
+        rc = MB_ERR_IO;
+    if (res >= 0)
+        H5Gclose(res);
+    if (tasks >= 0)
+        H5Gclose(tasks);
+    return rc == MB_OK ? MB_OK : h5_error("cannot lay out HDF5 output", o->path);
+}
+
+/* Probe with plain stdio first: errno names "No such file or directory"
+ * and "Permission denied" more clearly than HDF5's stack does. */
+static mb_err check_writable(const char *path, const char *tmp)
+{
+    FILE *fp = fopen(tmp, "wb");
+    if (!fp)
+        return mb_error_set(MB_ERR_IO, "cannot create output '%s': %s", path, strerror(errno));
+    fclose(fp);
+    return MB_OK;
+}
+
+mb_err mb_output_open(mb_output **out, const char *path, const mb_field *fields,
+                      size_t nfields, const char *kernel, const char *spec_json)
+{
+    mb_output *o = calloc(1, sizeof *o);
+    mb_err rc = MB_ERR_NOMEM;
+    *out = NULL;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported through h5_error */
+    if (!o)
+        return mb_error_set(rc, "out of memory opening '%s'", path);
+    o->file = -1;
+    o->fields = fields;
+    o->nfields = nfields;
+    o->reclen = mb_kernel_record_len(fields, nfields);
+    o->path = strdup(path);
+    o->tmp = mb_output_temp_name(path);
+    o->dsets = calloc(nfields + NCOLS, sizeof *o->dsets);
+    o->rows = malloc(BLOCK_ROWS * mb_row_len(o->reclen) * sizeof(double));
+    o->scratch = malloc(BLOCK_ROWS * (o->reclen > 1 ? o->reclen : 1) * sizeof(double));
+    if (!o->path || !o->tmp || !o->dsets || !o->rows || !o->scratch) {
+        mb_error_set(rc, "out of memory opening '%s'", path);
+        goto fail;
+    }
+    if ((rc = check_writable(path, o->tmp)) != MB_OK)
+        goto fail;
+    if ((o->file = H5Fcreate(o->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+        rc = h5_error("cannot create HDF5 output", path);
+        goto fail;
+    }
+    if ((rc = create_layout(o, kernel, spec_json)) != MB_OK)
+        goto fail;
+    *out = o;
+    return MB_OK;
+fail:
+    mb_output_discard(o);
+    return rc;
+}
+
+/* Extend dataset d to `rows` rows and write `n` rows of mem at `first`. */
+static herr_t write_rows(hid_t d, hid_t memtype, uint64_t first, size_t n, unsigned count,
+                         const void *mem)
+{
+    hsize_t size[2] = {first + n, count}, start[2] = {first, 0}, cnt[2] = {n, count};
+    int rank = count > 1 ? 2 : 1;
+    if (H5Dset_extent(d, size) < 0)
+        return -1;
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(rank, cnt, NULL);
+    herr_t rc = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL);
+    if (rc >= 0)
+        rc = H5Dwrite(d, memtype, ms, fs, H5P_DEFAULT, mem);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return rc;
+}
+
+/* Gather column elements [off, off+count) of every buffered row. */
+static void gather(const mb_output *o, size_t off, unsigned count, int as_int, int narrow)
+{
+    size_t stride = mb_row_len(o->reclen);
+    for (size_t r = 0; r < o->nbuf; r++)
+        for (unsigned k = 0; k < count; k++) {
+            double v = o->rows[r * stride + off + k];
+            if (narrow)
+                ((int32_t *)o->scratch)[r * count + k] = (int32_t)v;
+            else if (as_int)
+                ((int64_t *)o->scratch)[r * count + k] = (int64_t)v;
+            else
+                ((double *)o->scratch)[r * count + k] = v;
+        }
+}
+
+static mb_err flush_rows(mb_output *o)
+{
+    size_t off = 0;
+    if (o->nbuf == 0)
+        return MB_OK;
+    for (size_t i = 0; i < o->nfields; i++) {
+        const mb_field *f = &o->fields[i];
+        int as_int = f->type == MB_FIELD_I64;
+        gather(o, off, f->count, as_int, 0);
+        if (write_rows(o->dsets[i], as_int ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE,
+                       o->written, o->nbuf, f->count, o->scratch) < 0)
+            return h5_error("cannot write HDF5 output", o->path);
+        off += f->count;
+    }
+    for (int c = 0; c < NCOLS; c++) {
+        int narrow = c == COL_RANK || c == COL_STATUS;
+        gather(o, o->reclen + (size_t)c, 1, 0, narrow);
+        if (write_rows(o->dsets[o->nfields + c], narrow ? H5T_NATIVE_INT32 : H5T_NATIVE_DOUBLE,
+                       o->written, o->nbuf, 1, o->scratch) < 0)
+            return h5_error("cannot write HDF5 output", o->path);
+    }
+    o->written += o->nbuf;
+    o->nbuf = 0;
+    return MB_OK;
+}
+
+mb_err mb_output_append(mb_output *o, const double *rows, size_t n)
+{
+    size_t stride = mb_row_len(o->reclen);
+    while (n > 0) {
+        size_t take = BLOCK_ROWS - o->nbuf;
+        mb_err rc;
+        if (take > n)
+            take = n;
+        memcpy(o->rows + o->nbuf * stride, rows, take * stride * sizeof(double));
+        o->nbuf += take;
+        rows += take * stride;
+        n -= take;
+        if (o->nbuf == BLOCK_ROWS && (rc = flush_rows(o)) != MB_OK)
+            return rc;
+    }
+    return MB_OK;
+}
+
+static mb_err write_hosts(mb_output *o, const char *const *hosts, int nranks)
+{
+    hsize_t dims[1] = {(hsize_t)nranks};
+    hid_t g = H5Gcreate2(o->file, "ranks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t t = str_type(), space = H5Screate_simple(1, dims, NULL);
+    hid_t d = g >= 0 ? H5Dcreate2(g, "host", t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    herr_t rc = d >= 0 ? H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, hosts) : -1;
+    if (d >= 0)
+        H5Dclose(d);
+    H5Sclose(space);
+    H5Tclose(t);
+    if (g >= 0)
+        H5Gclose(g);
+    return rc < 0 ? h5_error("cannot write host table to", o->path) : MB_OK;
+}
+
+static mb_err write_tasks_attr(mb_output *o)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(o->file, "tasks", H5T_STD_U64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a >= 0 ? H5Awrite(a, H5T_NATIVE_UINT64, &o->written) : -1;
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(space);
+    return rc < 0 ? h5_error("cannot write attributes to", o->path) : MB_OK;
+}
+
+static void close_handles(mb_output *o)
+{
+    for (size_t i = 0; o->dsets && i < o->nfields + NCOLS; i++)
+        if (o->dsets[i] > 0)
+            H5Dclose(o->dsets[i]);
+    if (o->dsets)
+        memset(o->dsets, 0, (o->nfields + NCOLS) * sizeof *o->dsets);
+}
+
+/* Release everything; remove_tmp for runs that did not complete. */
+static void destroy(mb_output *o, int remove_tmp)
+{
+    close_handles(o);
+    if (o->file >= 0)
+        H5Fclose(o->file);
+    if (remove_tmp && o->tmp)
+        unlink(o->tmp);
+    free(o->path);
+    free(o->tmp);
+    free(o->dsets);
+    free(o->rows);
+    free(o->scratch);
+    free(o);
+}
+
+mb_err mb_output_close(mb_output *o, const char *const *hosts, int nranks,
+                       const char *result_json)
+{
+    mb_err rc = flush_rows(o);
+    if (rc == MB_OK)
+        rc = write_hosts(o, hosts, nranks);
+    if (rc == MB_OK)
+        rc = write_tasks_attr(o);
+    if (rc == MB_OK && set_str_attr(o->file, "result", result_json ? result_json : "{}"))
+        rc = h5_error("cannot write attributes to", o->path);
+    close_handles(o);
+    if (H5Fclose(o->file) < 0 && rc == MB_OK)
+        rc = h5_error("cannot finish HDF5 output", o->path);
+    o->file = -1;
+    if (rc == MB_OK && rename(o->tmp, o->path) != 0)
+        rc = mb_error_set(MB_ERR_IO, "cannot rename '%s' to '%s': %s", o->tmp, o->path,
+                          strerror(errno));
+    destroy(o, rc != MB_OK);
+    return rc;
+}
+
+void mb_output_discard(mb_output *o)
+{
+    if (o)
+        destroy(o, 1);
+}

@@ -1,0 +1,181 @@
+/* report.c - report JSON built with cJSON, written atomically. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "mpibatch/output.h"
+#include "mpibatch/report.h"
+
+struct mb_report_file {
+    char *path, *tmp;
+    FILE *fp;
+};
+
+/* Distinct host names in order of first appearance. */
+static cJSON *host_list(const char *const *hosts, int n)
+{
+    cJSON *list = cJSON_CreateArray();
+    for (int i = 0; list && i < n; i++) {
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = strcmp(hosts[i], hosts[j]) == 0;
+        if (!seen)
+            cJSON_AddItemToArray(list, cJSON_CreateString(hosts[i]));
+    }
+    return list;
+}
+
+static cJSON *per_rank(const mb_report_run *run, double *max_busy, double *sum_busy)
+{
+    cJSON *list = cJSON_CreateArray();
+    *max_busy = *sum_busy = 0;
+    for (int r = 0; list && r < run->nranks; r++) {
+        const mb_rank_stats *s = &run->stats[r];
+        cJSON *o = cJSON_CreateObject();
+        double idle = run->wall_seconds - s->busy_seconds;
+        cJSON_AddNumberToObject(o, "rank", r);
+        cJSON_AddStringToObject(o, "host", run->hosts[r]);
+        cJSON_AddNumberToObject(o, "tasks", (double)s->tasks);
+        cJSON_AddNumberToObject(o, "busy_seconds", s->busy_seconds);
+        cJSON_AddNumberToObject(o, "idle_seconds", idle > 0 ? idle : 0);
+        cJSON_AddItemToArray(list, o);
+        *sum_busy += s->busy_seconds;
+        if (s->busy_seconds > *max_busy)
+            *max_busy = s->busy_seconds;
+    }
+    return list;
+}
+
+cJSON *mb_report_build(const mb_report_run *run, cJSON *result)
+{
+    cJSON *r = cJSON_CreateObject();
+    double max_busy, sum_busy;
+    const mb_job *job = run->job;
+    if (!r) {
+        cJSON_Delete(result);
+        return NULL;
+    }
+    cJSON_AddStringToObject(r, "program", "mpibatch");
+    cJSON_AddStringToObject(r, "version", PACKAGE_VERSION);
+    cJSON_AddStringToObject(r, "kernel", job->kernel->name);
+    cJSON_AddStringToObject(r, "schedule", job->schedule == MB_SCHEDULE_STATIC ? "static" : "dynamic");
+    cJSON_AddNumberToObject(r, "chunk", (double)job->chunk);
+    cJSON_AddNumberToObject(r, "ranks", run->nranks);
+    cJSON_AddItemToObject(r, "hosts", host_list(run->hosts, run->nranks));
+    cJSON_AddNumberToObject(r, "tasks", (double)run->tasks);
+    cJSON_AddNumberToObject(r, "tasks_failed", (double)run->failed);
+    cJSON_AddNumberToObject(r, "wall_seconds", run->wall_seconds);
+    cJSON_AddNumberToObject(r, "tasks_per_second",
+                            run->wall_seconds > 0 ? (double)run->tasks / run->wall_seconds : 0);
+    cJSON *ranks = per_rank(run, &max_busy, &sum_busy);
+    /* max/mean - 1: 0 when every rank was equally busy. */
+    cJSON_AddNumberToObject(r, "load_imbalance",
+                            sum_busy > 0 ? max_busy / (sum_busy / run->nranks) - 1 : 0);
+    cJSON_AddItemToObject(r, "per_rank", ranks);
+    cJSON_AddItemToObject(r, "result", result ? result : cJSON_CreateObject());
+    cJSON_AddItemToObject(r, "job", cJSON_Duplicate(job->spec, 1));
+    if (job->out)
+        cJSON_AddStringToObject(r, "output", job->out);
+    else
+        cJSON_AddNullToObject(r, "output");
+    return r;
+}
+
+mb_err mb_report_open(mb_report_file **fp, const char *path)
+{
+    mb_report_file *f = calloc(1, sizeof *f);
+    *fp = NULL;
+    if (!f || !(f->path = strdup(path)) || !(f->tmp = mb_output_temp_name(path))) {
+        mb_report_discard(f);
+        return mb_error_set(MB_ERR_NOMEM, "out of memory opening report '%s'", path);
+    }
+    if (!(f->fp = fopen(f->tmp, "w"))) {
+        mb_err rc = mb_error_set(MB_ERR_IO, "cannot create report '%s': %s", path, strerror(errno));
+        free(f->tmp);
+        f->tmp = NULL;
+        mb_report_discard(f);
+        return rc;
+    }
+    *fp = f;
+    return MB_OK;
+}
+
+mb_err mb_report_commit(mb_report_file *f, const cJSON *report)
+{
+    char *text = cJSON_Print(report);
+    mb_err rc = MB_OK;
+    if (!text)
+        rc = mb_error_set(MB_ERR_NOMEM, "out of memory printing the report");
+    else if (fputs(text, f->fp) == EOF || fputc('\n', f->fp) == EOF || fflush(f->fp) != 0)
+        rc = mb_error_set(MB_ERR_IO, "cannot write report '%s': %s", f->path, strerror(errno));
+    free(text);
+    if (fclose(f->fp) != 0 && rc == MB_OK)
+        rc = mb_error_set(MB_ERR_IO, "cannot write report '%s': %s", f->path, strerror(errno));
+    f->fp = NULL;
+    if (rc == MB_OK && rename(f->tmp, f->path) != 0)
+        rc = mb_error_set(MB_ERR_IO, "cannot rename report into '%s': %s", f->path, strerror(errno));
+    if (rc != MB_OK) {
+        mb_report_discard(f);
+        return rc;
+    }
+    free(f->path);
+    free(f->tmp);
+    free(f);
+    return MB_OK;
+}
+
+void mb_report_discard(mb_report_file *f)
+{
+    if (!f)
+        return;
+    if (f->fp)
+        fclose(f->fp);
+    if (f->tmp)
+        unlink(f->tmp);
+    free(f->path);
+    free(f->tmp);
+    free(f);
+}
+
+static double num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* Shortest of %.15g and %.17g that reads back as the same double. */
+static void print_num(FILE *fp, double v)
+{
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.15g", v);
+    if (strtod(buf, NULL) != v)
+        snprintf(buf, sizeof buf, "%.17g", v);
+    fputs(buf, fp);
+}
+
+void mb_report_print_summary(const cJSON *r, FILE *fp)
+{
+    const cJSON *result = cJSON_GetObjectItemCaseSensitive(r, "result");
+    const cJSON *item, *out = cJSON_GetObjectItemCaseSensitive(r, "output");
+    fprintf(fp, "mpibatch %s: %s, %.0f tasks on %.0f ranks (%d hosts), %s schedule, chunk %.0f\n",
+            PACKAGE_VERSION, cJSON_GetObjectItemCaseSensitive(r, "kernel")->valuestring,
+            num(r, "tasks"), num(r, "ranks"),
+            cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "hosts")),
+            cJSON_GetObjectItemCaseSensitive(r, "schedule")->valuestring, num(r, "chunk"));
+    fprintf(fp, "  wall %.3f s, %.6g tasks/s, load imbalance %.1f%%, %.0f failed\n",
+            num(r, "wall_seconds"), num(r, "tasks_per_second"), 100 * num(r, "load_imbalance"),
+            num(r, "tasks_failed"));
+    fputs("  result:", fp);
+    cJSON_ArrayForEach(item, result) {
+        if (cJSON_IsNumber(item)) {
+            fprintf(fp, " %s=", item->string);
+            print_num(fp, item->valuedouble);
+        }
+    }
+    fputc('\n', fp);
+    if (cJSON_IsString(out))
+        fprintf(fp, "  output: %s\n", out->valuestring);
+}
