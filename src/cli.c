@@ -78,7 +78,7 @@ static mb_err read_file(const char *path, char **text)
     size_t len = 0, cap = 4096, n;
     char *buf = NULL;
     if (!fp)
-        return mb_error_set(MB_ERR_USAGE, "cannot read job file '%s': %s", path, strerror(errno));
+        return mb_error_set(MB_ERR_INPUT, "cannot read job file '%s': %s", path, strerror(errno));
     for (;;) {
         char *nb = realloc(buf, cap + 1);
         if (!nb) {
@@ -97,7 +97,7 @@ static mb_err read_file(const char *path, char **text)
     buf[len] = '\0';
     if (bad) {
         free(buf);
-        return mb_error_set(MB_ERR_USAGE, "cannot read job file '%s': read error or NUL byte", path);
+        return mb_error_set(MB_ERR_INPUT, "cannot read job file '%s': read error or NUL byte", path);
     }
     *text = buf;
     return MB_OK;

@@ -70,6 +70,7 @@ typedef struct static_bufs {
     double *rows;        /* this rank's chunk messages */
     double *all;         /* rank 0: everyone's chunk messages */
     int *counts, *displs;
+    size_t *cursor;      /* rank 0: position in each rank's gathered part */
 } static_bufs;
 
 static void static_free(static_bufs *b)
@@ -80,6 +81,7 @@ static void static_free(static_bufs *b)
     free(b->all);
     free(b->counts);
     free(b->displs);
+    free(b->cursor);
 }
 
 static mb_err static_alloc(const mb_run *r, uint64_t turns, static_bufs *b, size_t *cap)
@@ -97,8 +99,10 @@ static mb_err static_alloc(const mb_run *r, uint64_t turns, static_bufs *b, size
         b->all = malloc(*cap * p * sizeof *b->all);
         b->counts = malloc(p * sizeof *b->counts);
         b->displs = malloc(p * sizeof *b->displs);
+        b->cursor = malloc(p * sizeof *b->cursor);
     }
-    if (!b->mine || !b->rows || (r->rank == 0 && (!b->deal || !b->all || !b->counts || !b->displs)))
+    if (!b->mine || !b->rows ||
+        (r->rank == 0 && (!b->deal || !b->all || !b->counts || !b->displs || !b->cursor)))
         return mb_error_set(MB_ERR_NOMEM, "out of memory for a static round");
     return MB_OK;
 }
@@ -122,21 +126,24 @@ static void static_deal(const mb_run *r, uint64_t round, uint64_t turns, static_
     }
 }
 
-/* Rank 0: hand every gathered chunk message to the collector. */
-static mb_err static_collect(const mb_run *r, const static_bufs *b)
+/* Rank 0: hand the gathered chunk messages to the collector turn by turn,
+ * rank by rank: that is the deal's order, hence task order, so the
+ * collector never has to hold a chunk back. */
+static mb_err static_collect(const mb_run *r, static_bufs *b, uint64_t turns)
 {
     size_t rowlen = mb_row_len(r->reclen);
-    for (int p = 0; p < r->size; p++) {
-        const double *m = b->all + b->displs[p];
-        const double *end = m + b->counts[p];
-        while (m < end) {
-            size_t len = MB_CHUNK_HEADER + (size_t)m[1] * rowlen;
-            mb_err rc = mb_collector_add(r->col, m, len);
-            if (rc != MB_OK)
+    for (uint64_t j = 0; j < turns; j++)
+        for (int p = 0; p < r->size; p++) {
+            const double *m = b->all + b->displs[p] + b->cursor[p];
+            size_t len;
+            mb_err rc;
+            if (b->cursor[p] >= (size_t)b->counts[p])
+                return MB_OK; /* the deal ran out of chunks here */
+            len = MB_CHUNK_HEADER + (size_t)m[1] * rowlen;
+            if ((rc = mb_collector_add(r->col, m, len)) != MB_OK)
                 return rc;
-            m += len;
+            b->cursor[p] += len;
         }
-    }
     return MB_OK;
 }
 
@@ -157,14 +164,16 @@ static mb_err static_round(const mb_run *r, uint64_t round, uint64_t turns, stat
     for (int i = 0; i < nmine; i += 2)
         nrows += (int)run_chunk(r, b->mine[i], b->mine[i + 1], b->rows + nrows, offset);
     if (r->rank == 0)
-        for (int p = 0; p < r->size; p++)
+        for (int p = 0; p < r->size; p++) {
             b->displs[p] = (int)(cap * (size_t)p);
+            b->cursor[p] = 0;
+        }
     rc = mb_mpi_check(MPI_Gather(&nrows, 1, MPI_INT, b->counts, 1, MPI_INT, 0, r->comm),
                       "MPI_Gather");
     if (rc == MB_OK)
         rc = mb_mpi_check(MPI_Gatherv(b->rows, nrows, MPI_DOUBLE, b->all, b->counts, b->displs,
                                       MPI_DOUBLE, 0, r->comm), "MPI_Gatherv");
-    return rc == MB_OK && r->rank == 0 ? static_collect(r, b) : rc;
+    return rc == MB_OK && r->rank == 0 ? static_collect(r, b, turns) : rc;
 }
 
 mb_err mb_schedule_static(mb_run *r)
