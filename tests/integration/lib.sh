@@ -1,0 +1,64 @@
+# lib.sh - helpers for the integration tests (sourced; POSIX sh).
+# The test harness exports MPIBATCH, MPIEXEC, H5DUMP and top_srcdir.
+set -u
+: "${MPIBATCH:?run through make check}" "${MPIEXEC:=mpirun}" "${H5DUMP:=h5dump}"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mpibatch-test.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+failures=0
+checks=0
+
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+
+ok() {
+    checks=$((checks + 1))
+}
+
+# mb N ARGS...: run mpibatch on N ranks (more ranks than cores allowed).
+mb() {
+    n=$1
+    shift
+    "$MPIEXEC" --oversubscribe -n "$n" "$MPIBATCH" "$@"
+}
+
+# expect_exit CODE PATTERN N ARGS...: the run exits CODE and its standard
+# error matches the grep pattern PATTERN.
+expect_exit() {
+    code=$1 pattern=$2
+    shift 2
+    mb "$@" >"$WORK/out.txt" 2>"$WORK/err.txt"
+    got=$?
+    if [ "$got" -ne "$code" ]; then
+        fail "mpibatch $*: exit $got, expected $code; stderr: $(head -c 400 "$WORK/err.txt")"
+    elif ! grep -q -- "$pattern" "$WORK/err.txt"; then
+        fail "mpibatch $*: stderr lacks '$pattern': $(head -c 400 "$WORK/err.txt")"
+    else
+        ok
+    fi
+}
+
+# no_outputs DIR: nothing mpibatch writes (final or temporary) is left in DIR.
+no_outputs() {
+    left=$(find "$1" -name '*.h5' -o -name '*.part' -o -name '*.json' | head -5)
+    if [ -n "$left" ]; then fail "files left behind: $left"; else ok; fi
+}
+
+# results FILE: the /results group as text, for comparisons.
+results() {
+    "$H5DUMP" -g /results "$1" | sed 1d
+}
+
+# json_get FILE KEY: a top-level number or string of a report.
+json_get() {
+    python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): v=v[int(k)] if isinstance(v,list) else v[k]
+print(repr(v) if isinstance(v,float) else v)' "$1" "$2"
+}
+
+finish() {
+    echo "$checks passed, $failures failed"
+    [ "$failures" -eq 0 ]
+}

@@ -1,0 +1,29 @@
+#!/bin/sh
+# test.sh [--sanitizers] - install what is missing, build if needed and run
+# every test (Check unit suites and MPI integration tests) with make check.
+# --sanitizers builds in build-asan/ with AddressSanitizer and
+# UndefinedBehaviorSanitizer and runs the same suite there.
+set -eu
+cd "$(dirname "$0")/.."
+builddir=build
+set --
+if [ "${1:-}" = "--sanitizers" ] || [ "${MB_SANITIZERS:-}" = 1 ]; then
+    builddir=build-asan
+    set -- --enable-sanitizers
+fi
+sh tools/bootstrap.sh "$builddir" --enable-werror "$@"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# Open MPI and HDF5 keep some allocations until exit: suppress only those.
+export LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+status=0
+make -C "$builddir" -j"$(nproc)" check || status=$?
+# The Check summaries and the integration tests' counts, for the log.
+for log in "$builddir"/tests/unit/*.log "$builddir"/tests/integration/*.log; do
+    [ -f "$log" ] || continue
+    printf '%s: ' "${log##*/}"
+    grep -hE '^[0-9]+%: Checks:|^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1
+done
+[ "$status" -eq 0 ] || cat "$builddir"/test-suite.log
+exit "$status"
