@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "mpibatch/cli.h"
+#include "mpibatch/command.h"
 #include "mpibatch/job.h"
 
 static void print_usage(FILE *fp)
@@ -19,9 +20,11 @@ static void print_usage(FILE *fp)
     for (; *k; k++)
         fprintf(fp, "  %-8s %s\n", (*k)->name, (*k)->summary);
     fputs("\nCommands:\n"
-          "  run FILE  run the JSON job spec in FILE; flags after FILE override its keys\n"
-          "  help      this text, or `help KERNEL` for a kernel's options\n"
-          "  version   print the version\n\n"
+          "  run      FILE: run the JSON job spec in FILE; flags after it override its keys\n", fp);
+    for (const mb_command *const *c = mb_command_registry(); *c; c++)
+        fprintf(fp, "  %-8s %s\n", (*c)->name, (*c)->summary);
+    fputs("  help     this text, or `help NAME` for a kernel's or command's options\n"
+          "  version  print the version\n\n"
           "Options of every kernel (also keys of the JSON job spec):\n", fp);
     mb_options_print_help(mb_job_options, fp);
     fputs("\nExit status: 0 all tasks succeeded, 1 some tasks failed, 2 usage or job-spec\n"
@@ -139,13 +142,15 @@ static int is_help(const char *a)
 static mb_err help(int argc, char **argv, FILE *out)
 {
     const mb_kernel *k;
-    if (argc < 3) {
+    const mb_command *c;
+    if (argc < 3)
         print_usage(out);
-        return MB_OK;
-    }
-    if (!(k = mb_kernel_find(argv[2])))
-        return mb_error_set(MB_ERR_USAGE, "no help for unknown kernel '%s'", argv[2]);
-    print_kernel_help(k, out);
+    else if ((k = mb_kernel_find(argv[2])))
+        print_kernel_help(k, out);
+    else if ((c = mb_command_find(argv[2])))
+        c->help(out);
+    else
+        return mb_error_set(MB_ERR_USAGE, "no help for unknown kernel or command '%s'", argv[2]);
     return MB_OK;
 }
 

@@ -12,6 +12,7 @@
 #include "mpibatch/clock.h"
 #include "mpibatch/cli.h"
 #include "mpibatch/collector.h"
+#include "mpibatch/command.h"
 #include "mpibatch/comm.h"
 #include "mpibatch/driver.h"
 #include "mpibatch/job.h"
@@ -204,6 +205,14 @@ int mb_main(int argc, char **argv, MPI_Comm world)
     MPI_Comm_set_errhandler(d.comm, MPI_ERRORS_RETURN);
     MPI_Comm_rank(d.comm, &d.rank);
     MPI_Comm_size(d.comm, &d.size);
+    /* Non-kernel commands (benchmarks, tools) parse and run on their own;
+     * every rank sees the same argv, so all take the same branch. */
+    const mb_command *cmd = argc > 1 ? mb_command_find(argv[1]) : NULL;
+    if (cmd) {
+        int status = cmd->main(argc - 1, argv + 1, d.comm);
+        MPI_Comm_free(&d.comm);
+        return status;
+    }
     rc = parse(&d, argc, argv, &done);
     if (rc == MB_OK && !done)
         rc = run_job(&d, started);

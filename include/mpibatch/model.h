@@ -41,6 +41,7 @@ typedef struct mb_model_params {
     unsigned hash_bits;    /* 2^hash_bits feature buckets */
     unsigned title_weight; /* a title token counts this many times */
     unsigned min_df;       /* buckets in fewer training docs are ignored */
+    double supervision;    /* idf boost for class-concentrated buckets */
     double l2;             /* L2 penalty on the weights */
     unsigned max_iter;     /* L-BFGS iteration cap */
     double tol;            /* stop when the relative loss decrease is below */

@@ -4,8 +4,8 @@
  * control words kept with their backslash ("\alpha").  TeX accent macros
  * (Schr\"odinger) and braces do not split a word; "$" and all other
  * punctuation do.  One-byte tokens and tokens longer than MB_TOKEN_MAX
- * bytes are dropped.  Unigrams and adjacent-token bigrams (within one
- * field) are hashed with FNV-1a 64 + the murmur3 finaliser into 2^bits
+ * bytes are dropped.  Unigrams, prefixes of long words and adjacent-token
+ * bigrams (within one field) are hashed with FNV-1a 64 + the murmur3 finaliser into 2^bits
  * buckets; title tokens count title_weight times.  The exact rules are in
  * docs/classifier.md and pinned by tests/unit/test_tokenize.c: changing
  * them changes every trained model.
@@ -21,6 +21,9 @@
 #define MB_TOKEN_MAX 48
 #define MB_FEATURES_MIN_BITS 10
 #define MB_FEATURES_MAX_BITS 26
+/* Words longer than this also count as their first this-many bytes, a
+ * crude stemmer ("superconductivity" -> "super"). */
+#define MB_FEATURES_PREFIX 5
 
 /* Iterator over the tokens of one text; holds no heap memory. */
 typedef struct mb_tokenizer {
@@ -57,6 +60,10 @@ uint64_t mb_tokenize_hash(const char *tok, size_t len);
 
 /* The bucket of a unigram with token hash h, in [0, 2^bits). */
 uint32_t mb_features_unigram(uint64_t h, unsigned bits);
+
+/* The bucket of the prefix feature whose first MB_FEATURES_PREFIX bytes
+ * hash (mb_tokenize_hash) to h. */
+uint32_t mb_features_prefix(uint64_t h, unsigned bits);
 
 /* The bucket of the bigram (first token hash h1, second h2). */
 uint32_t mb_features_bigram(uint64_t h1, uint64_t h2, unsigned bits);

@@ -25,9 +25,10 @@ void mb_model_params_default(mb_model_params *p)
     p->hash_bits = 20;
     p->title_weight = 2;
     p->min_df = 2;
-    p->l2 = 0.1;
+    p->supervision = 2.0;
+    p->l2 = 0.01;
     p->max_iter = 300;
-    p->tol = 1e-6;
+    p->tol = 1e-5;
 }
 
 mb_err mb_train_stats_init(mb_train_stats *st, unsigned hash_bits,
@@ -41,7 +42,7 @@ mb_err mb_train_stats_init(mb_train_stats *st, unsigned hash_bits,
     if (n_labels < 2 || n_labels > MB_MODEL_MAX_LABELS)
         return mb_error_set(MB_ERR_USAGE, "%zu labels; need 2 to %d",
                             n_labels, MB_MODEL_MAX_LABELS);
-    st->n_counts = ((size_t)1 << hash_bits) + n_labels + 1;
+    st->n_counts = ((size_t)1 << hash_bits) * n_labels + n_labels + 1;
     st->counts = calloc(st->n_counts, sizeof *st->counts);
     if (!st->counts)
         return mb_error_set(MB_ERR_NOMEM, "cannot allocate training counts");
@@ -60,8 +61,9 @@ mb_err mb_train_stats_add(mb_train_stats *st, const mb_features *doc,
     if (label < 0 || (size_t)label >= st->n_labels)
         return mb_error_set(MB_ERR_INPUT, "label %d outside [0, %zu)", label,
                             st->n_labels);
-    for (size_t i = 0; i < doc->n; i++) st->counts[doc->idx[i]]++;
-    st->counts[n_buckets + (size_t)label]++;
+    for (size_t i = 0; i < doc->n; i++)
+        st->counts[(size_t)doc->idx[i] * st->n_labels + (size_t)label]++;
+    st->counts[n_buckets * st->n_labels + (size_t)label]++;
     st->counts[st->n_counts - 1]++;
     return MB_OK;
 }
@@ -105,18 +107,41 @@ static mb_err check_params(const mb_model_params *p,
     return MB_OK;
 }
 
-/* Fill idf and the active-bucket map from the document frequencies. */
+/* Class-concentration of a bucket in [0, 1]: 1 - H(pi) / log K, where pi
+ * is the smoothed distribution of per-class document rates. */
+static double concentration(const int64_t *df, const int64_t *class_docs,
+                            size_t k)
+{
+    double q[MB_MODEL_MAX_LABELS], sum = 0.0, h = 0.0;
+    for (size_t c = 0; c < k; c++) {
+        q[c] = ((double)df[c] + 0.5) / ((double)class_docs[c] + 1.0);
+        sum += q[c];
+    }
+    for (size_t c = 0; c < k; c++) {
+        double p = q[c] / sum;
+        h -= p * log(p);
+    }
+    return 1.0 - h / log((double)k);
+}
+
+/* Fill the feature weights (idf boosted by class concentration) and the
+ * active-bucket map from the per-class document frequencies. */
 static void set_idf(mb_model *m, const mb_train_stats *global)
 {
-    size_t stride = m->n_labels + 1;
+    size_t k = m->n_labels, stride = k + 1;
+    const int64_t *class_docs = global->counts + m->n_buckets * k;
     double n_docs = (double)m->n_train_docs;
     for (size_t b = 0; b < m->n_buckets; b++) {
-        int64_t df = global->counts[b];
+        const int64_t *dfk = global->counts + b * k;
+        int64_t df = 0;
+        for (size_t c = 0; c < k; c++) df += dfk[c];
         m->active[b] = NO_ROW;
         if (df == 0 || df < (int64_t)m->params.min_df) continue;
         m->active[b] = (uint32_t)m->n_active++;
         m->table[b * stride] =
-            (float)(log((1.0 + n_docs) / (1.0 + (double)df)) + 1.0);
+            (float)((log((1.0 + n_docs) / (1.0 + (double)df)) + 1.0) *
+                    (1.0 + m->params.supervision *
+                               concentration(dfk, class_docs, k)));
     }
 }
 

@@ -8,6 +8,8 @@
 #define FNV_PRIME 0x100000001b3ULL
 #define GOLDEN 0x9e3779b97f4a7c15ULL
 #define FEATURES_FIRST_CAP 1024
+/* Keeps a prefix feature apart from the unigram of the same bytes. */
+#define PREFIX_SALT 0x7072656669780000ULL
 
 void mb_tokenize_init(mb_tokenizer *t, const char *text, size_t len)
 {
@@ -195,6 +197,11 @@ uint32_t mb_features_unigram(uint64_t h, unsigned bits)
     return (uint32_t)(fmix64(h) >> (64 - bits));
 }
 
+uint32_t mb_features_prefix(uint64_t h, unsigned bits)
+{
+    return (uint32_t)(fmix64(h ^ PREFIX_SALT) >> (64 - bits));
+}
+
 uint32_t mb_features_bigram(uint64_t h1, uint64_t h2, unsigned bits)
 {
     return (uint32_t)(fmix64(h1 * GOLDEN + h2) >> (64 - bits));
@@ -283,6 +290,10 @@ static mb_err features_add_field(mb_features *f, const char *text,
     while (!err && mb_tokenize_next(&t, &tok, &tok_len)) {
         uint64_t h = mb_tokenize_hash(tok, tok_len);
         err = features_add(f, mb_features_unigram(h, f->hash_bits), w);
+        if (!err && tok_len > MB_FEATURES_PREFIX && tok[0] != '\\')
+            err = features_add(f, mb_features_prefix(mb_tokenize_hash(
+                                      tok, MB_FEATURES_PREFIX), f->hash_bits),
+                               w);
         if (!err && have_prev)
             err = features_add(f, mb_features_bigram(prev, h, f->hash_bits),
                                w);

@@ -6,7 +6,8 @@
  *                                     other 1/5 (records i % 5 == 4)
  *   arxiv_eval --predict MODEL FILE   load a --save'd model, print one
  *                                     label per record (speed test)
- * opts: --bits N --title-weight N --min-df N --l2 X --max-iter N --tol X
+ * opts: --bits N --title-weight N --min-df N --supervision X --l2 X
+ *       --max-iter N --tol X
  *       --ranks R (simulate R ranks; prints the model checksum)
  *       --repeat N (score the test set N times for timing)
  *       --save MODEL (raw dump for --predict)
@@ -345,6 +346,8 @@ static int parse_options(int argc, char **argv, options *o)
         else if (strcmp(a, "--title-weight") == 0)
             o->params.title_weight = (unsigned)atoi(v);
         else if (strcmp(a, "--min-df") == 0) o->params.min_df = (unsigned)atoi(v);
+        else if (strcmp(a, "--supervision") == 0)
+            o->params.supervision = atof(v);
         else if (strcmp(a, "--l2") == 0) o->params.l2 = atof(v);
         else if (strcmp(a, "--max-iter") == 0)
             o->params.max_iter = (unsigned)atoi(v);
@@ -371,8 +374,9 @@ static mb_err run(const options *o)
     t0 = now();
     if (!err) err = train(&train_c, o, &m);
     if (!err) {
-        printf("params: bits %u title-weight %u min-df %u l2 %g tol %g\n",
-               o->params.hash_bits, o->params.title_weight, o->params.min_df,
+        printf("params: bits %u title-weight %u min-df %u supervision %g l2 %g "
+               "tol %g\n", o->params.hash_bits, o->params.title_weight,
+               o->params.min_df, o->params.supervision,
                o->params.l2, o->params.tol);
         printf("train: %zu docs in %.2f s (ranks %d, checksum %016llx)\n",
                train_c.n, now() - t0, o->ranks,

@@ -1,0 +1,1 @@
+# tests/deploy.mk - Slurm, CfnCluster/ParallelCluster and Azure Batch recipes and their tests (issue 7).

@@ -1,0 +1,196 @@
+/* test_tokenize.c - tokenizer rules and hash stability. */
+#include "mpibatch/tokenize.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Buckets of "graph", "graph theory" and the prefix "theor" at 20 bits,
+ * recorded from the implementation: they must never change silently. */
+#define UNIGRAM_GRAPH_20 555151u
+#define BIGRAM_GRAPH_THEORY_20 245521u
+#define PREFIX_THEORY_20 507056u
+
+/* Tokens of text joined by '|'. */
+static void joined(const char *text, char *out, size_t cap)
+{
+    mb_tokenizer t;
+    const char *tok;
+    size_t len;
+    out[0] = '\0';
+    mb_tokenize_init(&t, text, strlen(text));
+    while (mb_tokenize_next(&t, &tok, &len)) {
+        ck_assert_uint_eq(strlen(tok), len);
+        if (out[0]) strncat(out, "|", cap - strlen(out) - 1);
+        strncat(out, tok, cap - strlen(out) - 1);
+    }
+}
+
+#define ASSERT_TOKENS(text, expect)                                          \
+    do {                                                                     \
+        char buf_[1024];                                                     \
+        joined(text, buf_, sizeof buf_);                                     \
+        ck_assert_str_eq(buf_, expect);                                      \
+    } while (0)
+
+START_TEST(test_words_case_punctuation)
+{
+    ASSERT_TOKENS("Hello, World! e.g. a B2B (x) 3D-printing's",
+                  "hello|world|b2b|3d|printing");
+    ASSERT_TOKENS("", "");
+    ASSERT_TOKENS("  ...  ", "");
+}
+END_TEST
+
+START_TEST(test_tex)
+{
+    ASSERT_TOKENS("Schr\\\"odinger and Poincar\\'{e} maps",
+                  "schrodinger|and|poincare|maps");
+    ASSERT_TOKENS("$\\alpha$-stable $SU(2)$ \\emph{Non-planar}",
+                  "\\alpha|stable|su|\\emph|non|planar");
+    ASSERT_TOKENS("50\\% of \\\\ \\{x\\} $$\\mathbb{R}^n$$",
+                  "50|of|\\mathbb");
+    ASSERT_TOKENS("\\Gamma\\Omega2 trailing \\", "\\gamma|\\omega|trailing");
+}
+END_TEST
+
+START_TEST(test_utf8)
+{
+    /* Non-ASCII letters are kept raw; dashes, quotes and U+00D7 split. */
+    ASSERT_TOKENS("\xc3\x85ngstr\xc3\xb6m caf\xc3\xa9\xe2\x80\x94na\xc3\xafve",
+                  "\xc3\x85ngstr\xc3\xb6m|caf\xc3\xa9|na\xc3\xafve");
+    ASSERT_TOKENS("\xe2\x80\x9cquoted\xe2\x80\x9d 3\xc3\x97" "3 grid",
+                  "quoted|grid");
+    ASSERT_TOKENS("\xce\xb1\xce\xb2 \xce\xb3", "\xce\xb1\xce\xb2|\xce\xb3");
+    /* Malformed bytes separate words and are never part of a token. */
+    ASSERT_TOKENS("ab\xff" "cd ef\xc3", "ab|cd|ef");
+}
+END_TEST
+
+START_TEST(test_length_limit)
+{
+    char text[200];
+    char expect[64];
+    memset(text, 'x', MB_TOKEN_MAX);
+    strcpy(text + MB_TOKEN_MAX, " ok ");
+    memset(text + MB_TOKEN_MAX + 4, 'y', MB_TOKEN_MAX + 1);
+    text[2 * MB_TOKEN_MAX + 5] = '\0';
+    memset(expect, 'x', MB_TOKEN_MAX);
+    strcpy(expect + MB_TOKEN_MAX, "|ok");
+    ASSERT_TOKENS(text, expect);
+}
+END_TEST
+
+START_TEST(test_hash_stability)
+{
+    /* FNV-1a 64 reference values. */
+    ck_assert_uint_eq(mb_tokenize_hash("", 0), 0xcbf29ce484222325ULL);
+    ck_assert_uint_eq(mb_tokenize_hash("a", 1), 0xaf63dc4c8601ec8cULL);
+    ck_assert_uint_eq(mb_tokenize_hash("foobar", 6), 0x85944171f73967e8ULL);
+    /* Bucket functions: pinned so that a change breaks saved models. */
+    uint64_t h1 = mb_tokenize_hash("graph", 5), h2 = mb_tokenize_hash("theory", 6);
+    ck_assert_uint_eq(mb_features_unigram(h1, 20), UNIGRAM_GRAPH_20);
+    ck_assert_uint_eq(mb_features_bigram(h1, h2, 20), BIGRAM_GRAPH_THEORY_20);
+    ck_assert_uint_eq(mb_features_prefix(h2, 20), PREFIX_THEORY_20);
+    ck_assert_uint_ne(mb_features_bigram(h1, h2, 20),
+                      mb_features_bigram(h2, h1, 20));
+    ck_assert_uint_eq(mb_features_unigram(h1, 12),
+                      mb_features_unigram(h1, 20) >> 8);
+}
+END_TEST
+
+/* Count of bucket b in f, 0 if absent. */
+static unsigned count_of(const mb_features *f, uint32_t b)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (f->idx[i] == b) return f->cnt[i];
+    return 0;
+}
+
+static uint32_t uni(const char *w)
+{
+    return mb_features_unigram(mb_tokenize_hash(w, strlen(w)), 20);
+}
+
+static uint32_t bi(const char *a, const char *b)
+{
+    return mb_features_bigram(mb_tokenize_hash(a, strlen(a)),
+                              mb_tokenize_hash(b, strlen(b)), 20);
+}
+
+START_TEST(test_features_counts)
+{
+    mb_features f;
+    ck_assert_int_eq(mb_features_init(&f, 20, 3), MB_OK);
+    ck_assert_int_eq(mb_features_extract(&f, "Graph", 5, "graph graph theory",
+                                         18), MB_OK);
+    /* graph, graph|graph, theory, prefix "theor", graph|theory */
+    ck_assert_uint_eq(f.n, 5);
+    ck_assert_uint_eq(count_of(&f, uni("graph")), 3 + 2);
+    ck_assert_uint_eq(count_of(&f, bi("graph", "graph")), 1);
+    ck_assert_uint_eq(count_of(&f, bi("graph", "theory")), 1);
+    ck_assert_uint_eq(count_of(&f, uni("theory")), 1);
+    ck_assert_uint_eq(count_of(&f, mb_features_prefix(
+                                       mb_tokenize_hash("theor", 5), 20)), 1);
+    ck_assert_uint_eq(f.idx[0], uni("graph"));
+    /* Bigrams stay inside a field, and a new document forgets the last. */
+    ck_assert_int_eq(mb_features_extract(&f, "alpha", 5, "beta", 4), MB_OK);
+    ck_assert_uint_eq(f.n, 2);
+    ck_assert_uint_eq(count_of(&f, uni("alpha")), 3);
+    ck_assert_uint_eq(count_of(&f, bi("alpha", "beta")), 0);
+    ck_assert_uint_eq(count_of(&f, uni("graph")), 0);
+    ck_assert_int_eq(mb_features_extract(&f, NULL, 0, NULL, 0), MB_OK);
+    ck_assert_uint_eq(f.n, 0);
+    mb_features_free(&f);
+    mb_features_free(&f);
+}
+END_TEST
+
+START_TEST(test_features_grow)
+{
+    mb_features f;
+    char *text = malloc(3000 * 8);
+    size_t len = 0;
+    for (int i = 0; i < 3000; i++)
+        len += (size_t)sprintf(text + len, "w%05d ", i);
+    ck_assert_int_eq(mb_features_init(&f, 22, 1), MB_OK);
+    ck_assert_int_eq(mb_features_extract(&f, NULL, 0, text, len), MB_OK);
+    ck_assert_uint_ge(f.n, 5990); /* 3000 + 2999 minus rare collisions */
+    ck_assert_uint_eq(count_of(&f, mb_features_unigram(
+                                       mb_tokenize_hash("w02999", 6), 22)), 1);
+    mb_features_free(&f);
+    free(text);
+}
+END_TEST
+
+START_TEST(test_features_bad_args)
+{
+    mb_features f;
+    ck_assert_int_eq(mb_features_init(&f, 9, 1), MB_ERR_USAGE);
+    ck_assert_int_eq(mb_features_init(&f, 27, 1), MB_ERR_USAGE);
+    ck_assert_int_eq(mb_features_init(&f, 16, 0), MB_ERR_USAGE);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("tokenize");
+    TCase *tc = tcase_create("core");
+    SRunner *sr;
+    int failed;
+    tcase_add_test(tc, test_words_case_punctuation);
+    tcase_add_test(tc, test_tex);
+    tcase_add_test(tc, test_utf8);
+    tcase_add_test(tc, test_length_limit);
+    tcase_add_test(tc, test_hash_stability);
+    tcase_add_test(tc, test_features_counts);
+    tcase_add_test(tc, test_features_grow);
+    tcase_add_test(tc, test_features_bad_args);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
