@@ -1,13 +1,16 @@
 /* collector.c - reorder buffer feeding output, reduction and statistics. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
 
 #include "mpibatch/collector.h"
 #include "mpibatch/row.h"
 
+/* A chunk that arrived ahead of a gap: a private copy of its message. */
 typedef struct held {
-    uint64_t first, count;
-    double *rows;
+    uint64_t first;
+    char *msg;
+    size_t len;
 } held;
 
 struct mb_collector {
@@ -21,6 +24,8 @@ struct mb_collector {
     mb_rank_stats *stats;
     held *held;           /* sorted by first, descending: the next is last */
     size_t nheld, capheld;
+    mb_failure kept[MB_COLLECTOR_KEEP];
+    size_t nkept;
 };
 
 mb_err mb_collector_init(mb_collector **cp, const mb_kernel *kernel, void *kstate,
@@ -42,31 +47,54 @@ mb_err mb_collector_init(mb_collector **cp, const mb_kernel *kernel, void *kstat
     return MB_OK;
 }
 
-/* Pass rows of tasks c->next.. on to the output, reduction and stats. */
-static mb_err emit(mb_collector *c, const double *rows, uint64_t count)
+static mb_err take_failures(mb_collector *c, const mb_result *r)
 {
-    for (uint64_t i = 0; i < count; i++) {
-        const double *row = rows + i * c->rowlen;
+    size_t pos = 0, len;
+    uint64_t task;
+    const char *text;
+    while (mb_result_next_failure(r, &pos, &task, &text, &len)) {
+        char *copy = strndup(text, len);
+        mb_err rc;
+        if (!copy)
+            return mb_error_set(MB_ERR_NOMEM, "out of memory for a failure reason");
+        rc = c->out ? mb_output_add_failure(c->out, task, copy) : MB_OK;
+        if (rc == MB_OK && c->nkept < MB_COLLECTOR_KEEP) {
+            c->kept[c->nkept++] = (mb_failure){task, copy};
+            copy = NULL;
+        }
+        free(copy);
+        if (rc != MB_OK)
+            return rc;
+    }
+    return MB_OK;
+}
+
+/* Pass the rows of r (tasks c->next..) on in order. */
+static mb_err emit(mb_collector *c, const mb_result *r)
+{
+    for (uint64_t i = 0; i < r->count; i++) {
+        const double *row = r->rows + i * c->rowlen;
         const double *extra = row + c->reclen;
         int rank = (int)extra[MB_ROW_RANK];
+        int status = (int)extra[MB_ROW_STATUS];
         if (rank < 0 || rank >= c->nranks)
             return mb_error_set(MB_ERR_INTERNAL, "task %llu: result from unknown rank %d",
                                 (unsigned long long)(c->next + i), rank);
         c->stats[rank].tasks++;
         c->stats[rank].busy_seconds += extra[MB_ROW_SECONDS];
-        if (extra[MB_ROW_STATUS] != 0)
-            c->failed++;
-        else if (c->kernel->reduce)
-            c->kernel->reduce(c->kstate, c->next + i, row);
+        c->failed += status != 0;
+        if (c->kernel->reduce)
+            c->kernel->reduce(c->kstate, c->next + i, status, row);
     }
-    mb_err rc = c->out ? mb_output_append(c->out, rows, count) : MB_OK;
-    c->next += count;
-    return rc;
+    mb_err rc = c->out ? mb_output_append(c->out, r->rows, r->count) : MB_OK;
+    c->next += r->count;
+    return rc == MB_OK ? take_failures(c, r) : rc;
 }
 
-static mb_err hold(mb_collector *c, uint64_t first, uint64_t count, const double *rows)
+static mb_err hold(mb_collector *c, const mb_result *r)
 {
-    size_t bytes = count * c->rowlen * sizeof(double), pos;
+    size_t idx;
+    mb_buf copy = {0};
     if (c->nheld == c->capheld) {
         size_t cap = c->capheld ? 2 * c->capheld : 16;
         held *h = realloc(c->held, cap * sizeof *h);
@@ -75,14 +103,15 @@ static mb_err hold(mb_collector *c, uint64_t first, uint64_t count, const double
         c->held = h;
         c->capheld = cap;
     }
-    double *copy = malloc(bytes ? bytes : 1);
-    if (!copy)
-        return mb_error_set(MB_ERR_NOMEM, "out of memory holding results");
-    memcpy(copy, rows, bytes);
-    /* Insertion keeps the smallest `first` at the end, so draining pops. */
-    for (pos = c->nheld; pos > 0 && c->held[pos - 1].first < first; pos--)
-        c->held[pos] = c->held[pos - 1];
-    c->held[pos] = (held){first, count, copy};
+    mb_err rc = mb_wire_put_result(&copy, r->first, r->count, c->rowlen, r->rows, r->nfail,
+                                   r->fails, r->failbytes);
+    if (rc != MB_OK)
+        return rc;
+    /* Insertion keeps the smallest `first` at the end, so draining pops;
+     * at most a few chunks per rank are ever held. */
+    for (idx = c->nheld; idx > 0 && c->held[idx - 1].first < r->first; idx--)
+        c->held[idx] = c->held[idx - 1];
+    c->held[idx] = (held){r->first, copy.data, copy.len};
     c->nheld++;
     return MB_OK;
 }
@@ -91,24 +120,24 @@ static mb_err drain(mb_collector *c)
 {
     while (c->nheld > 0 && c->held[c->nheld - 1].first == c->next) {
         held h = c->held[--c->nheld];
-        mb_err rc = emit(c, h.rows, h.count);
-        free(h.rows);
+        mb_result r;
+        size_t pos = 0;
+        mb_err rc = mb_wire_get_result(h.msg, h.len, &pos, c->rowlen, &r);
+        if (rc == MB_OK)
+            rc = emit(c, &r);
+        free(h.msg);
         if (rc != MB_OK)
             return rc;
     }
     return MB_OK;
 }
 
-mb_err mb_collector_add(mb_collector *c, const double *msg, size_t len)
+mb_err mb_collector_add(mb_collector *c, const mb_result *r)
 {
-    if (len < MB_CHUNK_HEADER)
-        return mb_error_set(MB_ERR_INTERNAL, "result message of %zu values is too short", len);
-    uint64_t first = (uint64_t)msg[0], count = (uint64_t)msg[1];
-    if (len != MB_CHUNK_HEADER + count * c->rowlen || first < c->next)
-        return mb_error_set(MB_ERR_INTERNAL, "malformed or duplicate result chunk at task %llu",
-                            (unsigned long long)first);
-    const double *rows = msg + MB_CHUNK_HEADER;
-    mb_err rc = first == c->next ? emit(c, rows, count) : hold(c, first, count, rows);
+    if (r->first < c->next)
+        return mb_error_set(MB_ERR_INTERNAL, "duplicate result chunk at task %llu",
+                            (unsigned long long)r->first);
+    mb_err rc = r->first == c->next ? emit(c, r) : hold(c, r);
     return rc == MB_OK ? drain(c) : rc;
 }
 
@@ -120,6 +149,12 @@ uint64_t mb_collector_done(const mb_collector *c)
 uint64_t mb_collector_failed(const mb_collector *c)
 {
     return c->failed;
+}
+
+const mb_failure *mb_collector_failures(const mb_collector *c, size_t *n)
+{
+    *n = c->nkept;
+    return c->kept;
 }
 
 size_t mb_collector_pending(const mb_collector *c)
@@ -137,7 +172,9 @@ void mb_collector_free(mb_collector *c)
     if (!c)
         return;
     for (size_t i = 0; i < c->nheld; i++)
-        free(c->held[i].rows);
+        free(c->held[i].msg);
+    for (size_t i = 0; i < c->nkept; i++)
+        free(c->kept[i].reason);
     free(c->held);
     free(c->stats);
     free(c);

@@ -19,6 +19,7 @@
 #include "mpibatch/output.h"
 #include "mpibatch/report.h"
 #include "mpibatch/schedule.h"
+#include "mpibatch/source.h"
 
 typedef struct driver {
     MPI_Comm comm;
@@ -32,6 +33,7 @@ typedef struct driver {
     mb_output *out;           /* rank 0 */
     mb_report_file *report;   /* rank 0 */
     mb_collector *col;        /* rank 0 */
+    mb_source source;         /* rank 0, kernels with input */
 } driver;
 
 /* Rank 0 parses argv; every rank learns the spec or that nothing runs. */
@@ -55,10 +57,11 @@ static mb_err parse(driver *d, int argc, char **argv, int *done)
 static mb_err setup(driver *d)
 {
     const mb_kernel *k = d->job.kernel;
-    mb_err rc = k->setup(&d->job, &d->kstate);
+    mb_err rc = k->setup(&d->job, d->comm, &d->kstate);
     if (rc == MB_OK) {
         d->fields = k->fields(d->kstate, &d->nfields);
-        mb_job_set_chunk(&d->job, k->ntasks(d->kstate), d->size);
+        /* Tasks read from input are not counted in advance: 0 = unknown. */
+        mb_job_set_chunk(&d->job, k->ntasks ? k->ntasks(d->kstate) : 0, d->size);
     }
     return mb_comm_agree(d->comm, rc);
 }
@@ -80,7 +83,8 @@ static mb_err gather_hosts(driver *d)
     return rc;
 }
 
-/* Rank 0 creates the output and report files before any work is done. */
+/* Rank 0 opens the input and creates the output and report files before
+ * any work is done, so a bad path fails at once. */
 static mb_err open_outputs(driver *d)
 {
     mb_err rc = MB_OK;
@@ -88,6 +92,8 @@ static mb_err open_outputs(driver *d)
         char *spec = mb_job_to_text(&d->job);
         if (!spec)
             rc = mb_error_set(MB_ERR_NOMEM, "out of memory");
+        if (rc == MB_OK && d->job.kernel->open_source)
+            rc = d->job.kernel->open_source(d->kstate, &d->job, &d->source);
         if (rc == MB_OK && d->job.out)
             rc = mb_output_open(&d->out, d->job.out, d->fields, d->nfields,
                                 d->job.kernel->name, spec);
@@ -107,8 +113,9 @@ static mb_err schedule(driver *d, double t0)
         .comm = d->comm, .rank = d->rank, .size = d->size,
         .kernel = d->job.kernel, .kstate = d->kstate,
         .reclen = mb_kernel_record_len(d->fields, d->nfields),
-        .ntasks = d->job.kernel->ntasks(d->kstate), .chunk = d->job.chunk,
-        .t0 = t0, .col = d->col,
+        .ntasks = d->job.kernel->ntasks ? d->job.kernel->ntasks(d->kstate) : 0,
+        .source = d->rank == 0 && d->source.read ? &d->source : NULL,
+        .chunk = d->job.chunk, .t0 = t0, .col = d->col,
     };
     return d->job.schedule == MB_SCHEDULE_STATIC ? mb_schedule_static(&run)
                                                  : mb_schedule_dynamic(&run);
@@ -138,6 +145,7 @@ static mb_err finish(driver *d, double started)
         .tasks = mb_collector_done(d->col), .failed = mb_collector_failed(d->col),
         .wall_seconds = mb_clock_now() - started, .stats = mb_collector_stats(d->col),
     };
+    run.failures = mb_collector_failures(d->col, &run.nfailures);
     if (!(report = mb_report_build(&run, result)) && rc == MB_OK)
         rc = mb_error_set(MB_ERR_NOMEM, "out of memory building the report");
     if (rc == MB_OK && d->report) {
@@ -155,6 +163,7 @@ static mb_err finish(driver *d, double started)
 
 static void cleanup(driver *d)
 {
+    mb_source_close(&d->source);
     mb_output_discard(d->out);
     mb_report_discard(d->report);
     mb_collector_free(d->col);

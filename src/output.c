@@ -12,6 +12,7 @@
 #include "mpibatch/row.h"
 
 #define BLOCK_ROWS 65536 /* rows buffered per write; also the HDF5 chunk length */
+#define BLOCK_FAILS 1024 /* failures buffered per write */
 
 enum { COL_RANK, COL_START, COL_SECONDS, COL_STATUS, NCOLS };
 static const char *const col_names[NCOLS] = {"rank", "start", "seconds", "status"};
@@ -26,6 +27,11 @@ struct mb_output {
     size_t nbuf;
     uint64_t written;
     void *scratch;         /* one column of a block, as written */
+    hid_t fail_task, fail_reason;
+    int64_t ftask[BLOCK_FAILS];
+    char *freason[BLOCK_FAILS];
+    size_t nfail;
+    uint64_t fails_written;
 };
 
 /* HDF5's innermost error description, for messages. */
@@ -105,6 +111,17 @@ static mb_err create_layout(mb_output *o, const char *kernel, const char *spec)
         hid_t type = (c == COL_START || c == COL_SECONDS) ? H5T_IEEE_F64LE : H5T_STD_I32LE;
         if ((o->dsets[o->nfields + c] = make_dataset(tasks, col_names[c], type, 1)) < 0)
             rc = MB_ERR_IO;
+    }
+    if (rc == MB_OK) {
+        hid_t g = H5Gcreate2(o->file, "failures", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t st = str_type();
+        o->fail_task = g >= 0 ? make_dataset(g, "task", H5T_STD_I64LE, 1) : -1;
+        o->fail_reason = g >= 0 ? make_dataset(g, "reason", st, 1) : -1;
+        if (o->fail_task < 0 || o->fail_reason < 0)
+            rc = MB_ERR_IO;
+        H5Tclose(st);
+        if (g >= 0)
+            H5Gclose(g);
     }
     if (rc == MB_OK && (set_str_attr(o->file, "program", "mpibatch") ||
                         set_str_attr(o->file, "version", PACKAGE_VERSION) ||
@@ -243,6 +260,33 @@ mb_err mb_output_append(mb_output *o, const double *rows, size_t n)
     return MB_OK;
 }
 
+static mb_err flush_failures(mb_output *o)
+{
+    hid_t st = str_type();
+    herr_t rc = 0;
+    if (o->nfail > 0) {
+        rc = write_rows(o->fail_task, H5T_NATIVE_INT64, o->fails_written, o->nfail, 1, o->ftask);
+        if (rc >= 0)
+            rc = write_rows(o->fail_reason, st, o->fails_written, o->nfail, 1, o->freason);
+    }
+    H5Tclose(st);
+    for (size_t i = 0; i < o->nfail; i++)
+        free(o->freason[i]);
+    o->fails_written += o->nfail;
+    o->nfail = 0;
+    return rc < 0 ? h5_error("cannot write the failure table of", o->path) : MB_OK;
+}
+
+mb_err mb_output_add_failure(mb_output *o, uint64_t task, const char *reason)
+{
+    char *copy = strdup(reason);
+    if (!copy)
+        return mb_error_set(MB_ERR_NOMEM, "out of memory for a failure reason");
+    o->ftask[o->nfail] = (int64_t)task;
+    o->freason[o->nfail++] = copy;
+    return o->nfail == BLOCK_FAILS ? flush_failures(o) : MB_OK;
+}
+
 static mb_err write_hosts(mb_output *o, const char *const *hosts, int nranks)
 {
     hsize_t dims[1] = {(hsize_t)nranks};
@@ -277,6 +321,14 @@ static void close_handles(mb_output *o)
             H5Dclose(o->dsets[i]);
     if (o->dsets)
         memset(o->dsets, 0, (o->nfields + NCOLS) * sizeof *o->dsets);
+    if (o->fail_task > 0)
+        H5Dclose(o->fail_task);
+    if (o->fail_reason > 0)
+        H5Dclose(o->fail_reason);
+    o->fail_task = o->fail_reason = 0;
+    for (size_t i = 0; i < o->nfail; i++)
+        free(o->freason[i]);
+    o->nfail = 0;
 }
 
 /* Release everything; remove_tmp for runs that did not complete. */
@@ -299,6 +351,8 @@ mb_err mb_output_close(mb_output *o, const char *const *hosts, int nranks,
                        const char *result_json)
 {
     mb_err rc = flush_rows(o);
+    if (rc == MB_OK)
+        rc = flush_failures(o);
     if (rc == MB_OK)
         rc = write_hosts(o, hosts, nranks);
     if (rc == MB_OK)

@@ -75,6 +75,13 @@ cJSON *mb_report_build(const mb_report_run *run, cJSON *result)
     cJSON_AddNumberToObject(r, "load_imbalance",
                             sum_busy > 0 ? max_busy / (sum_busy / run->nranks) - 1 : 0);
     cJSON_AddItemToObject(r, "per_rank", ranks);
+    cJSON *fails = cJSON_AddArrayToObject(r, "failures");
+    for (size_t i = 0; fails && i < run->nfailures; i++) {
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddNumberToObject(f, "task", (double)run->failures[i].task);
+        cJSON_AddStringToObject(f, "reason", run->failures[i].reason);
+        cJSON_AddItemToArray(fails, f);
+    }
     cJSON_AddItemToObject(r, "result", result ? result : cJSON_CreateObject());
     cJSON_AddItemToObject(r, "job", cJSON_Duplicate(job->spec, 1));
     if (job->out)

@@ -18,11 +18,15 @@ INTEGRATION_TESTS = \
 	tests/integration/bad_input.sh \
 	tests/integration/docs_agree.sh
 
+# Each fragment adds its own suites to both UNIT_TESTS and check_PROGRAMS.
 UNIT_TESTS =
+check_PROGRAMS =
 if HAVE_CHECK
-UNIT_TESTS += tests/unit/test_options tests/unit/test_chunk tests/unit/test_euler \
-	tests/unit/test_output tests/unit/test_collector
-check_PROGRAMS = $(UNIT_TESTS)
+CORE_UNIT_TESTS = tests/unit/test_options tests/unit/test_chunk tests/unit/test_euler \
+	tests/unit/test_output tests/unit/test_collector tests/unit/test_wire \
+	tests/unit/test_source
+UNIT_TESTS += $(CORE_UNIT_TESTS)
+check_PROGRAMS += $(CORE_UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 UNIT_LDADD = $(MB_LIBS) $(CHECK_LIBS)
 tests_unit_test_options_CFLAGS = $(UNIT_CFLAGS)
@@ -35,6 +39,10 @@ tests_unit_test_output_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_output_LDADD = $(UNIT_LDADD)
 tests_unit_test_collector_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_collector_LDADD = $(UNIT_LDADD)
+tests_unit_test_wire_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_wire_LDADD = $(UNIT_LDADD)
+tests_unit_test_source_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_source_LDADD = $(UNIT_LDADD)
 endif
 
 TESTS = $(UNIT_TESTS) $(INTEGRATION_TESTS)

@@ -3,8 +3,10 @@
  * Chunks of rows arrive in any order (dynamic schedule, several ranks);
  * the collector holds early ones until the gap before them fills, then
  * passes rows on strictly in task order: to the output file, to the
- * kernel's ordered reduction, and into per-rank statistics.  Memory is
- * bounded by the chunks in flight, not by the task count.
+ * kernel's ordered reduction, and into per-rank statistics; failed tasks'
+ * reasons go to the output's failure table, and the first few are kept
+ * for the report.  Memory is bounded by the chunks in flight, not by the
+ * task count.
  */
 #ifndef MPIBATCH_COLLECTOR_H
 #define MPIBATCH_COLLECTOR_H
@@ -15,8 +17,17 @@
 #include "mpibatch/error.h"
 #include "mpibatch/kernel.h"
 #include "mpibatch/output.h"
+#include "mpibatch/wire.h"
 
 typedef struct mb_collector mb_collector;
+
+/* Failures kept for the report: the first MB_COLLECTOR_KEEP. */
+#define MB_COLLECTOR_KEEP 100
+
+typedef struct mb_failure {
+    uint64_t task;
+    char *reason;
+} mb_failure;
 
 typedef struct mb_rank_stats {
     uint64_t tasks;
@@ -28,15 +39,18 @@ typedef struct mb_rank_stats {
 mb_err mb_collector_init(mb_collector **c, const mb_kernel *kernel, void *kstate,
                          size_t reclen, int nranks, mb_output *out);
 
-/* Take one chunk message: [first, count, rows...] as in row.h.  The
- * collector copies what it must keep; msg may be reused at once. */
-mb_err mb_collector_add(mb_collector *c, const double *msg, size_t len);
+/* Take one decoded result message.  The collector copies what it must
+ * keep; the message may be reused at once. */
+mb_err mb_collector_add(mb_collector *c, const mb_result *r);
 
 /* Tasks passed on in order so far. */
 uint64_t mb_collector_done(const mb_collector *c);
 
 /* Tasks whose status was not 0. */
 uint64_t mb_collector_failed(const mb_collector *c);
+
+/* The first failures in task order (*n of them; owned by the collector). */
+const mb_failure *mb_collector_failures(const mb_collector *c, size_t *n);
 
 /* Chunks held waiting for an earlier gap to fill. */
 size_t mb_collector_pending(const mb_collector *c);

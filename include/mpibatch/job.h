@@ -39,7 +39,8 @@ mb_err mb_job_from_spec(cJSON *spec, const char *where, mb_job *job);
 /* Parse JSON text (a job file's content or the broadcast spec) into a job. */
 mb_err mb_job_from_text(const char *text, const char *where, mb_job *job);
 
-/* Fix the chunk size once the task and rank counts are known: the
+/* Fix the chunk size once the task and rank counts are known (ntasks 0:
+ * tasks come from input and are not counted in advance): the
  * user's --chunk, or the documented default for the schedule.  The spec's
  * "chunk" key is updated to the value used. */
 void mb_job_set_chunk(mb_job *job, uint64_t ntasks, int nranks);

@@ -9,6 +9,7 @@
 #ifndef MPIBATCH_KERNEL_H
 #define MPIBATCH_KERNEL_H
 
+#include <mpi.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
@@ -17,6 +18,7 @@
 #include "mpibatch/options.h"
 
 struct mb_job;
+struct mb_source;
 
 /* A record is an array of doubles, one per element, so records need no
  * padding and travel as MPI_DOUBLE.  MB_FIELD_I64 elements hold integers
@@ -41,22 +43,31 @@ typedef struct mb_kernel {
     const char *summary;          /* one line for `mpibatch --help` */
     const mb_option *options;     /* the kernel's own options, name == NULL ends */
 
-    /* Every rank: validate the job's kernel options and build the state.
-     * Returns MB_ERR_USAGE naming the key for a bad combination. */
-    mb_err (*setup)(const struct mb_job *job, void **state);
+    /* Every rank, collectively on comm: validate the job's kernel options
+     * and build the state (e.g. rank 0 loads a model and broadcasts it).
+     * Returns MB_ERR_USAGE naming the key for a bad combination.  *state
+     * may be set even on failure; teardown releases it. */
+    mb_err (*setup)(const struct mb_job *job, MPI_Comm comm, void **state);
 
     /* Result record layout; *n receives the field count. */
     const mb_field *(*fields)(void *state, size_t *n);
 
-    /* Number of tasks of the job. */
+    /* Number of tasks, for kernels whose tasks are numbers (NULL when the
+     * kernel has a source). */
     uint64_t (*ntasks)(void *state);
 
-    /* Run one task, writing its record.  A non-MB_OK return marks only
-     * this task failed (its record is zeros); the job goes on. */
+    /* Rank 0 only, for kernels whose tasks come from input: open the source
+     * of task payloads (NULL for index kernels). */
+    mb_err (*open_source)(void *state, const struct mb_job *job, struct mb_source *src);
+
+    /* Run one task, writing its record (zeroed beforehand).  A non-MB_OK
+     * return marks only this task failed, with mb_error_message() as its
+     * reason; the job goes on. */
     mb_err (*run)(void *state, uint64_t task, mb_payload payload, double *record);
 
-    /* Rank 0 only, optional: fold one successful record, in task order. */
-    void (*reduce)(void *state, uint64_t task, const double *record);
+    /* Rank 0 only, optional: fold one task's record in task order; status
+     * is 0 for success, else the task's error code. */
+    void (*reduce)(void *state, uint64_t task, int status, const double *record);
 
     /* Rank 0 only, optional: add the kernel's summary to the report's
      * "result" object (the caller owns it). */

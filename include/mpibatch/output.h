@@ -5,6 +5,8 @@
  *                      (shape [tasks] or [tasks, count]; float64 or int64)
  *   /tasks/rank, /tasks/start, /tasks/seconds, /tasks/status
  *                      which rank ran each task, when, for how long, outcome
+ *   /failures/task, /failures/reason
+ *                      each failed task and why, in task order
  *   /ranks/host        host name of each rank
  *   attributes of /    program, version, kernel, job (the spec as JSON),
  *                      result (the kernel summary as JSON), tasks
@@ -32,6 +34,10 @@ mb_err mb_output_open(mb_output **out, const char *path, const mb_field *fields,
 /* Append n rows (layout in row.h) for the tasks that follow those already
  * appended.  Rows are buffered and written in large blocks. */
 mb_err mb_output_append(mb_output *out, const double *rows, size_t n);
+
+/* Record that task failed and why (reason is copied).  Failures are
+ * added in task order. */
+mb_err mb_output_add_failure(mb_output *out, uint64_t task, const char *reason);
 
 /* Write what is buffered, the host table and the result attribute, close,
  * and rename to the final path.  Frees out whatever the outcome; on error

@@ -3,7 +3,8 @@
  * Keys (docs/report.md): program, version, kernel, schedule, chunk, ranks,
  * hosts, tasks, tasks_failed, wall_seconds, tasks_per_second,
  * load_imbalance, per_rank [{rank, host, tasks, busy_seconds,
- * idle_seconds}], result (the kernel's summary), job (the spec), output.
+ * idle_seconds}], failures [{task, reason}] (the first 100), result (the
+ * kernel's summary), job (the spec), output.
  */
 #ifndef MPIBATCH_REPORT_H
 #define MPIBATCH_REPORT_H
@@ -23,6 +24,8 @@ typedef struct mb_report_run {
     uint64_t tasks, failed;
     double wall_seconds;
     const mb_rank_stats *stats;   /* one per rank */
+    const mb_failure *failures;   /* the first failures, in task order */
+    size_t nfailures;
 } mb_report_run;
 
 /* Build the report; result (the kernel summary) is moved into it.  The

@@ -29,7 +29,7 @@ static const mb_field euler_fields[] = {
     {"sum_lo", MB_FIELD_F64, 1, "low part: sum + sum_lo is the double-double block sum"},
 };
 
-static mb_err euler_setup(const mb_job *job, void **state)
+static mb_err euler_setup(const mb_job *job, MPI_Comm comm, void **state)
 {
     euler_state *s = calloc(1, sizeof *s);
     const char *impl = mb_job_str(job, "impl");
@@ -72,8 +72,10 @@ static mb_err euler_run(void *state, uint64_t task, mb_payload payload, double *
     return MB_OK;
 }
 
-static void euler_reduce(void *state, uint64_t task, const double *rec)
+static void euler_reduce(void *state, uint64_t task, int status, const double *rec)
 {
+    if (status != 0)
+        return;
     euler_state *s = state;
     s->total = mb_dd_add(s->total, (mb_dd){rec[2], rec[3]});
 }

@@ -28,7 +28,7 @@ static const mb_field sleep_fields[] = {
     {"overslept", MB_FIELD_F64, 1, "seconds slept beyond the requested time"},
 };
 
-static mb_err sleep_setup(const mb_job *job, void **state)
+static mb_err sleep_setup(const mb_job *job, MPI_Comm comm, void **state)
 {
     sleep_state *s = calloc(1, sizeof *s);
     if (!s)
@@ -65,8 +65,10 @@ static mb_err sleep_run(void *state, uint64_t task, mb_payload payload, double *
     return MB_OK;
 }
 
-static void sleep_reduce(void *state, uint64_t task, const double *rec)
+static void sleep_reduce(void *state, uint64_t task, int status, const double *rec)
 {
+    if (status != 0)
+        return;
     sleep_state *s = state;
     s->over_sum += rec[0];
     if (rec[0] > s->over_max)

@@ -1,0 +1,117 @@
+/* source_lines.c - a text file as one task per line, read in blocks. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpibatch/source.h"
+
+#define BLOCK (1u << 20) /* bytes per fread */
+
+typedef struct lines {
+    FILE *fp;
+    char *path;
+    size_t max_record;
+    char *block;         /* unread bytes are block[pos..fill) */
+    size_t pos, fill;
+    int eof;
+    mb_buf line;         /* the line being assembled across blocks */
+    uint64_t lineno;
+} lines;
+
+static mb_err refill(lines *l)
+{
+    l->pos = 0;
+    l->fill = fread(l->block, 1, BLOCK, l->fp);
+    if (l->fill == 0) {
+        if (ferror(l->fp))
+            return mb_error_set(MB_ERR_INPUT, "%s: read error after line %llu: %s", l->path,
+                                (unsigned long long)l->lineno, strerror(errno));
+        l->eof = 1;
+    }
+    return MB_OK;
+}
+
+/* Assemble the next line in l->line (cut past max_record + 1 bytes).
+ * *got is 0 at the end of input. */
+static mb_err next_line(lines *l, int *got)
+{
+    size_t keep = l->max_record + 1;
+    int any = 0;
+    l->line.len = 0;
+    for (;;) {
+        mb_err rc;
+        if (l->pos == l->fill && !l->eof && (rc = refill(l)) != MB_OK)
+            return rc;
+        if (l->pos == l->fill) {
+            *got = any; /* a last line without '\n' still counts */
+            return MB_OK;
+        }
+        char *start = l->block + l->pos;
+        char *nl = memchr(start, '\n', l->fill - l->pos);
+        size_t n = nl ? (size_t)(nl - start) : l->fill - l->pos;
+        size_t room = l->line.len < keep ? keep - l->line.len : 0;
+        if ((rc = mb_buf_append(&l->line, start, n < room ? n : room)) != MB_OK)
+            return rc;
+        any = 1;
+        l->pos += n + (nl != NULL);
+        if (nl) {
+            *got = 1;
+            return MB_OK;
+        }
+    }
+}
+
+static mb_err lines_read(void *state, uint64_t max, mb_batch *out)
+{
+    lines *l = state;
+    for (uint64_t i = 0; i < max; i++) {
+        int got;
+        mb_err rc = next_line(l, &got);
+        if (rc != MB_OK || !got)
+            return rc;
+        l->lineno++;
+        if ((rc = mb_batch_add(out, l->line.data, l->line.len)) != MB_OK)
+            return rc;
+    }
+    return MB_OK;
+}
+
+static void lines_close(void *state)
+{
+    lines *l = state;
+    if (!l)
+        return;
+    if (l->fp)
+        fclose(l->fp);
+    free(l->path);
+    free(l->block);
+    mb_buf_free(&l->line);
+    free(l);
+}
+
+mb_err mb_source_open_lines(mb_source *src, const char *path, size_t max_record)
+{
+    lines *l = calloc(1, sizeof *l);
+    memset(src, 0, sizeof *src);
+    if (!l || !(l->path = strdup(path)) || !(l->block = malloc(BLOCK))) {
+        lines_close(l);
+        return mb_error_set(MB_ERR_NOMEM, "out of memory opening '%s'", path);
+    }
+    if (!(l->fp = fopen(path, "rb"))) {
+        mb_err rc = mb_error_set(MB_ERR_INPUT, "cannot open input '%s': %s", path, strerror(errno));
+        lines_close(l);
+        return rc;
+    }
+    l->max_record = max_record;
+    *src = (mb_source){.name = "lines", .read = lines_read, .close = lines_close, .state = l};
+    return MB_OK;
+}
+
+void mb_source_close(mb_source *src)
+{
+    if (src->close)
+        src->close(src->state);
+    memset(src, 0, sizeof *src);
+}

@@ -1,0 +1,113 @@
+/* test_source.c - the lines source: records, long lines, line ends. */
+#define _POSIX_C_SOURCE 200809L
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mpibatch/source.h"
+
+static char path[] = "/tmp/mb_test_source_XXXXXX";
+
+static void write_file(const char *data, size_t len)
+{
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+    close(fd);
+}
+
+static void teardown(void)
+{
+    unlink(path);
+    strcpy(path, "/tmp/mb_test_source_XXXXXX");
+}
+
+static mb_payload item(const mb_batch *b, uint64_t i)
+{
+    return (mb_payload){b->bytes.data + b->offsets[i], b->offsets[i + 1] - b->offsets[i]};
+}
+
+START_TEST(lines_in_order_across_reads)
+{
+    const char text[] = "first\n\nthird\r\nlast-without-newline";
+    mb_source src;
+    mb_batch b = {0};
+    write_file(text, sizeof text - 1);
+    ck_assert_int_eq(mb_source_open_lines(&src, path, 100), MB_OK);
+    ck_assert_int_eq(src.read(src.state, 2, &b), MB_OK);
+    ck_assert_uint_eq(b.count, 2);
+    ck_assert_int_eq(src.read(src.state, 5, &b), MB_OK);
+    ck_assert_uint_eq(b.count, 4); /* fewer than asked: end of input */
+    ck_assert_uint_eq(item(&b, 1).len, 0);
+    ck_assert(item(&b, 2).len == 6 && memcmp(item(&b, 2).data, "third\r", 6) == 0);
+    ck_assert(item(&b, 3).len == 20);
+    mb_batch_clear(&b);
+    ck_assert_int_eq(src.read(src.state, 5, &b), MB_OK);
+    ck_assert_uint_eq(b.count, 0);
+    mb_source_close(&src);
+    mb_batch_free(&b);
+}
+END_TEST
+
+/* A line longer than the limit arrives cut to limit + 1 bytes; the lines
+ * after it are intact.  Here the long line spans several 1 MiB reads. */
+START_TEST(long_lines_are_cut)
+{
+    size_t big = 3u << 20;
+    char *text = malloc(big + 16);
+    mb_source src;
+    mb_batch b = {0};
+    memset(text, 'x', big);
+    memcpy(text + big, "\nshort\n", 7);
+    write_file(text, big + 7);
+    ck_assert_int_eq(mb_source_open_lines(&src, path, 1000), MB_OK);
+    ck_assert_int_eq(src.read(src.state, 10, &b), MB_OK);
+    ck_assert_uint_eq(b.count, 2);
+    ck_assert_uint_eq(item(&b, 0).len, 1001);
+    ck_assert(item(&b, 1).len == 5 && memcmp(item(&b, 1).data, "short", 5) == 0);
+    mb_source_close(&src);
+    mb_batch_free(&b);
+    free(text);
+}
+END_TEST
+
+START_TEST(empty_file_has_no_tasks)
+{
+    mb_source src;
+    mb_batch b = {0};
+    write_file("", 0);
+    ck_assert_int_eq(mb_source_open_lines(&src, path, 10), MB_OK);
+    ck_assert_int_eq(src.read(src.state, 10, &b), MB_OK);
+    ck_assert_uint_eq(b.count, 0);
+    mb_source_close(&src);
+    mb_batch_free(&b);
+}
+END_TEST
+
+START_TEST(missing_file_names_the_path)
+{
+    mb_source src;
+    ck_assert_int_eq(mb_source_open_lines(&src, "/nonexistent/in.jsonl", 10), MB_ERR_INPUT);
+    ck_assert_ptr_nonnull(strstr(mb_error_message(), "/nonexistent/in.jsonl"));
+    mb_source_close(&src); /* safe on a failed open */
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("source");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, NULL, teardown);
+    tcase_add_test(tc, lines_in_order_across_reads);
+    tcase_add_test(tc, long_lines_are_cut);
+    tcase_add_test(tc, empty_file_has_no_tasks);
+    tcase_add_test(tc, missing_file_names_the_path);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
