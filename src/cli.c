@@ -42,10 +42,11 @@ static void print_kernel_help(const mb_kernel *k, FILE *fp)
     mb_options_print_help(mb_job_options, fp);
 }
 
-/* Apply --name VALUE / --name=VALUE / --bool flags from argv[i..] to spec. */
-static mb_err apply_flags(cJSON *spec, const mb_kernel *k, int argc, char **argv, int i)
+/* Apply --name VALUE / --name=VALUE / --bool flags from argv[i..] to spec;
+ * name is the kernel or command, for messages. */
+static mb_err apply_flags(cJSON *spec, const char *cmd, const mb_option *const *tables,
+                          int argc, char **argv, int i)
 {
-    const mb_option *const tables[] = {k->options, mb_job_options, NULL};
     for (; i < argc; i++) {
         const char *arg = argv[i], *eq, *value;
         char name[64];
@@ -58,7 +59,7 @@ static mb_err apply_flags(cJSON *spec, const mb_kernel *k, int argc, char **argv
         const mb_option *o = mb_options_find(tables, name);
         if (!o)
             return mb_error_set(MB_ERR_USAGE, "unknown option --%s for '%s' (see mpibatch help %s)",
-                                name, k->name, k->name);
+                                name, cmd, cmd);
         if (eq)
             value = eq + 1;
         else if (o->type == MB_OPT_BOOL)
@@ -123,7 +124,8 @@ static mb_err spec_from_file(int argc, char **argv, cJSON **spec)
         return rc;
     }
     *spec = probe.spec;
-    return apply_flags(*spec, probe.kernel, argc, argv, 3);
+    const mb_option *const tables[] = {probe.kernel->options, mb_job_options, NULL};
+    return apply_flags(*spec, probe.kernel->name, tables, argc, argv, 3);
 }
 
 static mb_err spec_from_flags(const mb_kernel *k, int argc, char **argv, cJSON **spec)
@@ -131,7 +133,8 @@ static mb_err spec_from_flags(const mb_kernel *k, int argc, char **argv, cJSON *
     if (!(*spec = cJSON_CreateObject()))
         return mb_error_set(MB_ERR_NOMEM, "out of memory");
     cJSON_AddStringToObject(*spec, "kernel", k->name);
-    return apply_flags(*spec, k, argc, argv, 2);
+    const mb_option *const tables[] = {k->options, mb_job_options, NULL};
+    return apply_flags(*spec, k->name, tables, argc, argv, 2);
 }
 
 static int is_help(const char *a)
@@ -152,6 +155,21 @@ static mb_err help(int argc, char **argv, FILE *out)
     else
         return mb_error_set(MB_ERR_USAGE, "no help for unknown kernel or command '%s'", argv[2]);
     return MB_OK;
+}
+
+mb_err mb_cli_command_spec(int argc, char **argv, const mb_option *const *tables, cJSON **spec)
+{
+    mb_err rc;
+    if (!(*spec = cJSON_CreateObject()))
+        return mb_error_set(MB_ERR_NOMEM, "out of memory");
+    rc = apply_flags(*spec, argv[0], tables, argc, argv, 1);
+    if (rc == MB_OK)
+        rc = mb_options_validate(*spec, tables, NULL, "command line");
+    if (rc != MB_OK) {
+        cJSON_Delete(*spec);
+        *spec = NULL;
+    }
+    return rc;
 }
 
 mb_err mb_cli_parse(int argc, char **argv, FILE *out, char **spec_text, int *done)

@@ -47,48 +47,68 @@ mb_err mb_collector_init(mb_collector **cp, const mb_kernel *kernel, void *kstat
     return MB_OK;
 }
 
-static mb_err take_failures(mb_collector *c, const mb_result *r)
+/* Record one failure: in the output's table, and among the kept few. */
+static mb_err note_failure(mb_collector *c, uint64_t task, const char *reason)
 {
-    size_t pos = 0, len;
-    uint64_t task;
-    const char *text;
-    while (mb_result_next_failure(r, &pos, &task, &text, &len)) {
-        char *copy = strndup(text, len);
-        mb_err rc;
+    mb_err rc = c->out ? mb_output_add_failure(c->out, task, reason) : MB_OK;
+    if (rc == MB_OK && c->nkept < MB_COLLECTOR_KEEP) {
+        char *copy = strdup(reason);
         if (!copy)
             return mb_error_set(MB_ERR_NOMEM, "out of memory for a failure reason");
-        rc = c->out ? mb_output_add_failure(c->out, task, copy) : MB_OK;
-        if (rc == MB_OK && c->nkept < MB_COLLECTOR_KEEP) {
-            c->kept[c->nkept++] = (mb_failure){task, copy};
-            copy = NULL;
-        }
-        free(copy);
-        if (rc != MB_OK)
-            return rc;
+        c->kept[c->nkept++] = (mb_failure){task, copy};
     }
-    return MB_OK;
+    c->failed++;
+    return rc;
+}
+
+/* The reason of failed task `task`: the next entry of r's failures, which
+ * are in task order like the rows. */
+static mb_err next_reason(const mb_result *r, size_t *pos, uint64_t task, mb_buf *text)
+{
+    uint64_t t;
+    const char *p;
+    size_t len;
+    if (!mb_result_next_failure(r, pos, &t, &p, &len) || t != task)
+        return mb_error_set(MB_ERR_INTERNAL, "task %llu failed without a reason",
+                            (unsigned long long)task);
+    text->len = 0;
+    mb_err rc = mb_buf_reserve(text, len + 1);
+    if (rc == MB_OK) {
+        memcpy(text->data, p, len);
+        text->data[len] = '\0';
+    }
+    return rc;
 }
 
 /* Pass the rows of r (tasks c->next..) on in order. */
 static mb_err emit(mb_collector *c, const mb_result *r)
 {
-    for (uint64_t i = 0; i < r->count; i++) {
+    size_t fpos = 0;
+    mb_buf reason = {0};
+    mb_err rc = MB_OK;
+    for (uint64_t i = 0; rc == MB_OK && i < r->count; i++) {
         const double *row = r->rows + i * c->rowlen;
         const double *extra = row + c->reclen;
+        uint64_t task = c->next + i;
         int rank = (int)extra[MB_ROW_RANK];
-        int status = (int)extra[MB_ROW_STATUS];
-        if (rank < 0 || rank >= c->nranks)
-            return mb_error_set(MB_ERR_INTERNAL, "task %llu: result from unknown rank %d",
-                                (unsigned long long)(c->next + i), rank);
+        int failed = extra[MB_ROW_STATUS] != 0;
+        if (rank < 0 || rank >= c->nranks) {
+            rc = mb_error_set(MB_ERR_INTERNAL, "task %llu: result from unknown rank %d",
+                              (unsigned long long)task, rank);
+            break;
+        }
         c->stats[rank].tasks++;
         c->stats[rank].busy_seconds += extra[MB_ROW_SECONDS];
-        c->failed += status != 0;
-        if (c->kernel->reduce)
-            c->kernel->reduce(c->kstate, c->next + i, status, row);
+        if (failed && (rc = next_reason(r, &fpos, task, &reason)) == MB_OK)
+            rc = note_failure(c, task, reason.data);
+        if (rc == MB_OK && c->kernel->reduce)
+            rc = c->kernel->reduce(c->kstate, task, failed ? reason.data : NULL, row);
     }
-    mb_err rc = c->out ? mb_output_append(c->out, r->rows, r->count) : MB_OK;
+    mb_buf_free(&reason);
+    if (rc == MB_OK && c->out)
+        rc = mb_output_append(c->out, r->rows, r->count);
     c->next += r->count;
-    return rc == MB_OK ? take_failures(c, r) : rc;
+    return rc;
 }
 
 static mb_err hold(mb_collector *c, const mb_result *r)

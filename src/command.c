@@ -2,9 +2,19 @@
 #include <string.h>
 
 #include "mpibatch/command.h"
+#include "mpibatch/corpus.h"
+#include "mpibatch/import.h"
+#include "mpibatch/train.h"
+#include "mpibatch/ring.h"
+#include "mpibatch/urlio.h"
 
 /* One entry per command, each defined in its own file. */
 static const mb_command *const registry[] = {
+    &mb_command_ring,
+    &mb_command_cp,
+    &mb_command_train,
+    &mb_command_corpus,
+    &mb_command_import,
     NULL
 };
 

@@ -3,16 +3,21 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 /* One message per process: mpibatch calls MPI and HDF5 from one thread. */
 static char last_message[1024];
 
 mb_err mb_error_set(mb_err code, const char *fmt, ...)
 {
+    /* Format aside first: callers may pass mb_error_message() itself to
+     * wrap the last message with more context. */
+    char text[sizeof last_message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_message, sizeof last_message, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    memcpy(last_message, text, sizeof text);
     return code;
 }
 

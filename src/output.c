@@ -95,6 +95,20 @@ static mb_err set_str_attr(hid_t obj, const char *name, const char *value)
     return rc < 0 ? MB_ERR_IO : MB_OK;
 }
 
+/* The file (and memory) type of a result field; the caller closes it. */
+static hid_t field_type(const mb_field *f)
+{
+    hid_t t;
+    if (f->type == MB_FIELD_STR) {
+        t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(t, 8 * (size_t)f->count);
+        H5Tset_strpad(t, H5T_STR_NULLTERM);
+        H5Tset_cset(t, H5T_CSET_UTF8);
+        return t;
+    }
+    return H5Tcopy(f->type == MB_FIELD_I64 ? H5T_STD_I64LE : H5T_IEEE_F64LE);
+}
+
 static mb_err create_layout(mb_output *o, const char *kernel, const char *spec)
 {
     hid_t res = H5Gcreate2(o->file, "results", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -102,10 +116,11 @@ static mb_err create_layout(mb_output *o, const char *kernel, const char *spec)
     mb_err rc = (res < 0 || tasks < 0) ? MB_ERR_IO : MB_OK;
     for (size_t i = 0; rc == MB_OK && i < o->nfields; i++) {
         const mb_field *f = &o->fields[i];
-        hid_t type = f->type == MB_FIELD_I64 ? H5T_STD_I64LE : H5T_IEEE_F64LE;
-        o->dsets[i] = make_dataset(res, f->name, type, f->count);
+        hid_t type = field_type(f);
+        o->dsets[i] = make_dataset(res, f->name, type, f->type == MB_FIELD_STR ? 1 : f->count);
         if (o->dsets[i] < 0 || (f->doc && set_str_attr(o->dsets[i], "description", f->doc)))
             rc = MB_ERR_IO;
+        H5Tclose(type);
     }
     for (int c = 0; rc == MB_OK && c < NCOLS; c++) {
         hid_t type = (c == COL_START || c == COL_SECONDS) ? H5T_IEEE_F64LE : H5T_STD_I32LE;
@@ -200,7 +215,8 @@ static herr_t write_rows(hid_t d, hid_t memtype, uint64_t first, size_t n, unsig
     return rc;
 }
 
-/* Gather column elements [off, off+count) of every buffered row. */
+/* Gather column elements [off, off+count) of every buffered row; string
+ * fields are copied as the bytes they are. */
 static void gather(const mb_output *o, size_t off, unsigned count, int as_int, int narrow)
 {
     size_t stride = mb_row_len(o->reclen);
@@ -211,8 +227,8 @@ static void gather(const mb_output *o, size_t off, unsigned count, int as_int, i
                 ((int32_t *)o->scratch)[r * count + k] = (int32_t)v;
             else if (as_int)
                 ((int64_t *)o->scratch)[r * count + k] = (int64_t)v;
-            else
-                ((double *)o->scratch)[r * count + k] = v;
+            else /* bit-exact: string bytes must not go through a float */
+                memcpy((char *)o->scratch + 8 * (r * count + k), &o->rows[r * stride + off + k], 8);
         }
 }
 
@@ -223,10 +239,18 @@ static mb_err flush_rows(mb_output *o)
         return MB_OK;
     for (size_t i = 0; i < o->nfields; i++) {
         const mb_field *f = &o->fields[i];
-        int as_int = f->type == MB_FIELD_I64;
+        int as_int = f->type == MB_FIELD_I64, is_str = f->type == MB_FIELD_STR;
+        hid_t st = is_str ? field_type(f) : -1;
+        herr_t rc;
         gather(o, off, f->count, as_int, 0);
-        if (write_rows(o->dsets[i], as_int ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE,
-                       o->written, o->nbuf, f->count, o->scratch) < 0)
+        if (is_str)
+            rc = write_rows(o->dsets[i], st, o->written, o->nbuf, 1, o->scratch);
+        else
+            rc = write_rows(o->dsets[i], as_int ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE,
+                            o->written, o->nbuf, f->count, o->scratch);
+        if (is_str)
+            H5Tclose(st);
+        if (rc < 0)
             return h5_error("cannot write HDF5 output", o->path);
         off += f->count;
     }

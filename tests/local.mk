@@ -16,7 +16,8 @@ INTEGRATION_TESTS = \
 	tests/integration/euler_ranks.sh \
 	tests/integration/sleep.sh \
 	tests/integration/bad_input.sh \
-	tests/integration/docs_agree.sh
+	tests/integration/docs_agree.sh \
+	tests/integration/classify.sh
 
 # Each fragment adds its own suites to both UNIT_TESTS and check_PROGRAMS.
 UNIT_TESTS =

@@ -3,12 +3,19 @@
 #define MPIBATCH_CLI_H
 
 #include <stdio.h>
+#include <cjson/cJSON.h>
 
 #include "mpibatch/error.h"
+#include "mpibatch/options.h"
 
 /* Parse argv (rank 0 only).  Either prints help or version to out and sets
  * *done, or returns the validated job spec as JSON text in *spec (caller
  * frees).  `run FILE` reads the job file; flags after it override its keys. */
 mb_err mb_cli_parse(int argc, char **argv, FILE *out, char **spec, int *done);
+
+/* For commands: parse argv[1..] (argv[0] is the command's name) as flags of
+ * the NULL-terminated tables into a validated spec with defaults filled
+ * in; the caller owns *spec.  Errors name the flag. */
+mb_err mb_cli_command_spec(int argc, char **argv, const mb_option *const *tables, cJSON **spec);
 
 #endif

@@ -20,15 +20,17 @@
 struct mb_job;
 struct mb_source;
 
-/* A record is an array of doubles, one per element, so records need no
- * padding and travel as MPI_DOUBLE.  MB_FIELD_I64 elements hold integers
- * (exact up to 2^53) and are written out as 64-bit integer datasets. */
-typedef enum mb_field_type { MB_FIELD_F64, MB_FIELD_I64 } mb_field_type;
+/* A record is an array of 8-byte slots, so records need no padding.
+ * MB_FIELD_F64: count doubles.  MB_FIELD_I64: count integers held as
+ * doubles (exact up to 2^53), written out as int64.  MB_FIELD_STR: a
+ * NUL-padded string of up to 8 * count - 1 bytes stored in count slots
+ * (see mb_record_set_str), written out as a fixed-size string. */
+typedef enum mb_field_type { MB_FIELD_F64, MB_FIELD_I64, MB_FIELD_STR } mb_field_type;
 
 typedef struct mb_field {
     const char *name;     /* HDF5 dataset name under /results */
     mb_field_type type;
-    unsigned count;       /* elements per task: 1, or a row such as per-class scores */
+    unsigned count;       /* slots per task: elements, or 8-byte words of a string */
     const char *doc;      /* stored as the dataset's "description" attribute */
 } mb_field;
 
@@ -65,9 +67,10 @@ typedef struct mb_kernel {
      * reason; the job goes on. */
     mb_err (*run)(void *state, uint64_t task, mb_payload payload, double *record);
 
-    /* Rank 0 only, optional: fold one task's record in task order; status
-     * is 0 for success, else the task's error code. */
-    void (*reduce)(void *state, uint64_t task, int status, const double *record);
+    /* Rank 0 only, optional: fold one task's record in task order.
+     * failure is NULL for a task that succeeded, else its reason.  An
+     * error return stops the whole job (e.g. a bad record under --strict). */
+    mb_err (*reduce)(void *state, uint64_t task, const char *failure, const double *record);
 
     /* Rank 0 only, optional: add the kernel's summary to the report's
      * "result" object (the caller owns it). */
@@ -75,6 +78,10 @@ typedef struct mb_kernel {
 
     void (*teardown)(void *state);
 } mb_kernel;
+
+/* Store s in `words` slots of a record, NUL-padded; returns 0 if s needed
+ * more than 8 * words - 1 bytes (then nothing is stored). */
+int mb_record_set_str(double *slots, unsigned words, const char *s, size_t len);
 
 /* Kernel by name from the built-in registry, or NULL. */
 const mb_kernel *mb_kernel_find(const char *name);

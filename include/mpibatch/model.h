@@ -3,7 +3,9 @@
  * Features (mpibatch/tokenize.h) are weighted log(1 + count) * idf, with
  * idf = ln((1 + N) / (1 + df)) + 1, over the buckets seen in at least
  * min_df training documents, and L2-normalised.  Training minimises
- * sum_i -log p(y_i | x_i) + l2/2 * |W|^2 (bias not penalised) with L-BFGS.
+ * sum_i c(y_i) * -log p(y_i | x_i) + l2/2 * |W|^2 (bias not penalised)
+ * with L-BFGS, where the class weight c(y) = (n_min / n_y)^class_balance
+ * evens out the classes (n_y: training documents of class y).
  *
  * Training is reducible across MPI ranks with bit-identical results at any
  * rank count, because everything summed over documents is summed as
@@ -43,6 +45,7 @@ typedef struct mb_model_params {
     unsigned min_df;       /* buckets in fewer training docs are ignored */
     double supervision;    /* idf boost for class-concentrated buckets */
     double l2;             /* L2 penalty on the weights */
+    double class_balance;  /* doc weight (n_min / n_class)^class_balance */
     unsigned max_iter;     /* L-BFGS iteration cap */
     double tol;            /* stop when the relative loss decrease is below */
 } mb_model_params;
@@ -59,6 +62,7 @@ typedef struct mb_model {
     long n_train_docs;
     float *table;
     double bias[MB_MODEL_MAX_LABELS];
+    double class_weight[MB_MODEL_MAX_LABELS]; /* training document weights */
     uint32_t *active;      /* training only: bucket -> parameter row */
 } mb_model;
 
@@ -89,6 +93,7 @@ typedef struct mb_trainer {
     size_t n_params;       /* n_active * n_labels weights, then biases */
     double l2;
     double tol;
+    double class_weight[MB_MODEL_MAX_LABELS];
     unsigned max_iter;
     unsigned iter;
     unsigned backtracks;

@@ -72,12 +72,13 @@ static mb_err euler_run(void *state, uint64_t task, mb_payload payload, double *
     return MB_OK;
 }
 
-static void euler_reduce(void *state, uint64_t task, int status, const double *rec)
+static mb_err euler_reduce(void *state, uint64_t task, const char *failure, const double *rec)
 {
-    if (status != 0)
-        return;
+    if (failure)
+        return MB_OK;
     euler_state *s = state;
     s->total = mb_dd_add(s->total, (mb_dd){rec[2], rec[3]});
+    return MB_OK;
 }
 
 static mb_err euler_summarize(void *state, cJSON *result)

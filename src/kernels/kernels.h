@@ -6,5 +6,6 @@
 
 extern const mb_kernel mb_kernel_euler;
 extern const mb_kernel mb_kernel_sleep;
+extern const mb_kernel mb_kernel_classify;
 
 #endif

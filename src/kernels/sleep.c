@@ -65,15 +65,16 @@ static mb_err sleep_run(void *state, uint64_t task, mb_payload payload, double *
     return MB_OK;
 }
 
-static void sleep_reduce(void *state, uint64_t task, int status, const double *rec)
+static mb_err sleep_reduce(void *state, uint64_t task, const char *failure, const double *rec)
 {
-    if (status != 0)
-        return;
+    if (failure)
+        return MB_OK;
     sleep_state *s = state;
     s->over_sum += rec[0];
     if (rec[0] > s->over_max)
         s->over_max = rec[0];
     s->counted++;
+    return MB_OK;
 }
 
 static mb_err sleep_summarize(void *state, cJSON *result)

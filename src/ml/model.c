@@ -27,6 +27,7 @@ void mb_model_params_default(mb_model_params *p)
     p->min_df = 2;
     p->supervision = 2.0;
     p->l2 = 0.01;
+    p->class_balance = 1.0;
     p->max_iter = 300;
     p->tol = 1e-5;
 }
@@ -145,6 +146,21 @@ static void set_idf(mb_model *m, const mb_train_stats *global)
     }
 }
 
+/* Document weights that even out the classes by class_balance; all are
+ * at most 1, so the fixed-point bounds of an unweighted sum still hold. */
+static void set_class_weights(mb_model *m, const mb_train_stats *global)
+{
+    const int64_t *class_docs = global->counts + m->n_buckets * m->n_labels;
+    int64_t least = 0;
+    for (size_t c = 0; c < m->n_labels; c++)
+        if (class_docs[c] > 0 && (least == 0 || class_docs[c] < least))
+            least = class_docs[c];
+    for (size_t c = 0; c < m->n_labels; c++)
+        m->class_weight[c] = class_docs[c] > 0
+            ? pow((double)least / (double)class_docs[c],
+                  m->params.class_balance) : 1.0;
+}
+
 mb_err mb_model_prepare(mb_model *m, const mb_model_params *p,
                         const char *const *labels, size_t n_labels,
                         const mb_train_stats *global)
@@ -165,6 +181,7 @@ mb_err mb_model_prepare(mb_model *m, const mb_model_params *p,
         return mb_error_set(MB_ERR_NOMEM, "cannot allocate the model");
     }
     set_idf(m, global);
+    set_class_weights(m, global);
     return MB_OK;
 }
 
@@ -277,10 +294,12 @@ static int64_t to_fixed(double v, double scale)
     return (int64_t)(s >= 0.0 ? s + 0.5 : s - 0.5);
 }
 
-/* acc += one document's fixed-point loss and gradient at x. */
-static void accumulate_doc(const mb_train_set *ts, size_t d, const double *x,
-                           size_t k, size_t n_params, int64_t *acc)
+/* acc += one document's class-weighted fixed-point loss and gradient. */
+static void accumulate_doc(const mb_train_set *ts, size_t d,
+                           const mb_trainer *tr, int64_t *acc)
 {
+    const double *x = tr->x;
+    size_t k = tr->n_labels, n_params = tr->n_params;
     const double *bias = x + n_params - k;
     double z[MB_MODEL_MAX_LABELS], lse, loss;
     size_t y = (size_t)ts->label[d];
@@ -293,6 +312,8 @@ static void accumulate_doc(const mb_train_set *ts, size_t d, const double *x,
     lse = softmax(z, k);
     loss += lse;
     z[y] -= 1.0; /* z now holds the residual p - onehot(y) */
+    for (size_t c = 0; c < k; c++) z[c] *= tr->class_weight[y];
+    loss = (loss < LOSS_CAP ? loss : LOSS_CAP) * tr->class_weight[y];
     for (size_t j = ts->start[d]; j < ts->start[d + 1]; j++) {
         int64_t *a = acc + (size_t)ts->col[j] * k;
         for (size_t c = 0; c < k; c++)
@@ -300,14 +321,14 @@ static void accumulate_doc(const mb_train_set *ts, size_t d, const double *x,
     }
     for (size_t c = 0; c < k; c++)
         acc[n_params - k + c] += to_fixed(z[c], GRAD_SCALE);
-    acc[n_params] += to_fixed(loss < LOSS_CAP ? loss : LOSS_CAP, LOSS_SCALE);
+    acc[n_params] += to_fixed(loss, LOSS_SCALE);
 }
 
 void mb_train_set_accumulate(const mb_train_set *ts, const mb_trainer *tr,
                              int64_t *acc)
 {
     for (size_t d = 0; d < ts->n_docs; d++)
-        accumulate_doc(ts, d, tr->x, tr->n_labels, tr->n_params, acc);
+        accumulate_doc(ts, d, tr, acc);
 }
 
 size_t mb_trainer_acc_len(const mb_trainer *tr)
@@ -346,6 +367,7 @@ mb_err mb_trainer_init(mb_trainer *tr, const mb_model *m)
     tr->l2 = m->params.l2;
     tr->tol = m->params.tol;
     tr->max_iter = m->params.max_iter;
+    memcpy(tr->class_weight, m->class_weight, sizeof tr->class_weight);
     tr->state = ST_FIRST;
     tr->x = calloc(n, sizeof *tr->x);
     tr->x0 = calloc(n, sizeof *tr->x0);

@@ -7,14 +7,15 @@
  *   arxiv_eval --predict MODEL FILE   load a --save'd model, print one
  *                                     label per record (speed test)
  * opts: --bits N --title-weight N --min-df N --supervision X --l2 X
- *       --max-iter N --tol X
+ *       --class-balance X --max-iter N --tol X
  *       --ranks R (simulate R ranks; prints the model checksum)
  *       --repeat N (score the test set N times for timing)
- *       --save MODEL (raw dump for --predict)
+ *       --save MODEL (HDF5 model file, mpibatch/model_io.h)
  */
 #define _POSIX_C_SOURCE 200809L
 #include "mpibatch/jsonl.h"
 #include "mpibatch/model.h"
+#include "mpibatch/model_io.h"
 #include "mpibatch/tokenize.h"
 
 #include <stdio.h>
@@ -146,7 +147,8 @@ static mb_err train_stats(const corpus *c, int ranks, mb_features *f,
 
 /* The optimisation loop as the MPI layer runs it, with the Allreduce
  * replaced by adding the per-rank accumulators. */
-static mb_err train_loop(mb_model *m, const mb_train_set *sets, int ranks)
+static mb_err train_loop(mb_model *m, const mb_train_set *sets, int ranks,
+                         unsigned *iters)
 {
     mb_trainer tr;
     int64_t *acc = NULL, *part = NULL;
@@ -171,7 +173,8 @@ static mb_err train_loop(mb_model *m, const mb_train_set *sets, int ranks)
         err = mb_trainer_step(&tr, acc, &done);
     }
     if (!err) {
-        fprintf(stderr, "L-BFGS iterations: %u\n", mb_trainer_iterations(&tr));
+        *iters = mb_trainer_iterations(&tr);
+        fprintf(stderr, "L-BFGS iterations: %u\n", *iters);
         mb_trainer_finish(&tr, m);
     }
 out:
@@ -181,7 +184,8 @@ out:
     return err;
 }
 
-static mb_err train(const corpus *c, const options *o, mb_model *m)
+static mb_err train(const corpus *c, const options *o, mb_model *m,
+                    unsigned *iters)
 {
     const char *labels[MB_TOPIC_COUNT];
     mb_features f = {0};
@@ -200,7 +204,7 @@ static mb_err train(const corpus *c, const options *o, mb_model *m)
                        &sets[r]);
     if (!err) {
         fprintf(stderr, "active features: %zu\n", m->n_active);
-        err = train_loop(m, sets, o->ranks);
+        err = train_loop(m, sets, o->ranks, iters);
     }
     for (int r = 0; r < o->ranks; r++) mb_train_set_free(&sets[r]);
     free(sets);
@@ -267,39 +271,6 @@ static mb_err evaluate(const corpus *c, const mb_model *m, int repeat)
     return err;
 }
 
-/* Raw dump for --predict timing only; the product format is HDF5. */
-static mb_err save_model(const mb_model *m, const char *path)
-{
-    FILE *fp = fopen(path, "wb");
-    size_t n = m->n_buckets * (m->n_labels + 1);
-    int ok;
-    if (!fp) return mb_error_set(MB_ERR_IO, "cannot create %s", path);
-    ok = fwrite(m, sizeof *m, 1, fp) == 1 &&
-         fwrite(m->table, sizeof(float), n, fp) == n;
-    ok = (fclose(fp) == 0) && ok;
-    return ok ? MB_OK : mb_error_set(MB_ERR_IO, "cannot write %s", path);
-}
-
-static mb_err load_model(mb_model *m, const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    size_t n;
-    mb_err err = MB_OK;
-    if (!fp) return mb_error_set(MB_ERR_INPUT, "cannot open %s", path);
-    if (fread(m, sizeof *m, 1, fp) != 1) {
-        err = mb_error_set(MB_ERR_INPUT, "short model file %s", path);
-        goto out;
-    }
-    n = m->n_buckets * (m->n_labels + 1);
-    m->active = NULL;
-    m->table = malloc(n * sizeof(float));
-    if (!m->table || fread(m->table, sizeof(float), n, fp) != n)
-        err = mb_error_set(MB_ERR_INPUT, "short model file %s", path);
-out:
-    fclose(fp);
-    return err;
-}
-
 /* Whole-process prediction: read, parse, extract, score, print. */
 static mb_err predict_file(const char *model_path, const char *path)
 {
@@ -310,7 +281,7 @@ static mb_err predict_file(const char *model_path, const char *path)
     size_t cap = 0;
     ssize_t len;
     unsigned long lineno = 0;
-    mb_err err = load_model(&m, model_path);
+    mb_err err = mb_model_load(&m, model_path);
     if (!err) err = mb_features_init(&f, m.params.hash_bits,
                                      m.params.title_weight);
     if (!err && !(fp = fopen(path, "r")))
@@ -349,6 +320,8 @@ static int parse_options(int argc, char **argv, options *o)
         else if (strcmp(a, "--supervision") == 0)
             o->params.supervision = atof(v);
         else if (strcmp(a, "--l2") == 0) o->params.l2 = atof(v);
+        else if (strcmp(a, "--class-balance") == 0)
+            o->params.class_balance = atof(v);
         else if (strcmp(a, "--max-iter") == 0)
             o->params.max_iter = (unsigned)atoi(v);
         else if (strcmp(a, "--tol") == 0) o->params.tol = atof(v);
@@ -367,23 +340,28 @@ static mb_err run(const options *o)
 {
     corpus train_c = {0}, test_c = {0};
     mb_model m = {0};
+    unsigned iters = 0;
     double t0;
     mb_err err = corpus_read(&train_c, o->train, o->tune ? 0 : -1);
     if (!err) err = corpus_read(&test_c, o->tune ? o->train : o->test,
                                 o->tune ? 1 : -1);
     t0 = now();
-    if (!err) err = train(&train_c, o, &m);
+    if (!err) err = train(&train_c, o, &m, &iters);
     if (!err) {
         printf("params: bits %u title-weight %u min-df %u supervision %g l2 %g "
-               "tol %g\n", o->params.hash_bits, o->params.title_weight,
-               o->params.min_df, o->params.supervision,
-               o->params.l2, o->params.tol);
+               "class-balance %g tol %g\n", o->params.hash_bits,
+               o->params.title_weight, o->params.min_df,
+               o->params.supervision, o->params.l2, o->params.class_balance,
+               o->params.tol);
         printf("train: %zu docs in %.2f s (ranks %d, checksum %016llx)\n",
                train_c.n, now() - t0, o->ranks,
                (unsigned long long)model_checksum(&m));
         err = evaluate(&test_c, &m, o->repeat);
     }
-    if (!err && o->save) err = save_model(&m, o->save);
+    if (!err && o->save) {
+        mb_model_provenance prov = {o->train, iters};
+        err = mb_model_save(&m, o->save, &prov);
+    }
     mb_model_free(&m);
     corpus_free(&train_c);
     corpus_free(&test_c);

@@ -7,17 +7,35 @@ guide="$top_srcdir/docs/user-guide.md"
 for k in $("$MPIBATCH" --help | sed -n '/^Kernels:/,/^$/p' | awk 'NF > 1 {print $1}'); do
     grep -q "^\.SS $k\$" "$man" && ok || fail "man page lacks kernel $k"
     grep -q "^### $k\$" "$guide" && ok || fail "user guide lacks kernel $k"
-    for opt in $("$MPIBATCH" help "$k" | grep -o '^  --[a-z-]*' | sed 's/^  --//'); do
+    for opt in $("$MPIBATCH" help "$k" | grep -o '^  --[a-z0-9-]*' | sed 's/^  --//'); do
         grep -q "^\.B \\\\-\\\\-$opt\$" "$man" && ok || fail "man page lacks --$opt ($k)"
         grep -q -- "--$opt\`" "$guide" && ok || fail "user guide lacks --$opt ($k)"
     done
 done
-# And the other way: every option entry (.TP then .B --name) exists.
-for opt in $(awk 'prev == ".TP" && /^\.B \\-\\-[a-z-]+$/ {sub(/^\.B \\-\\-/, ""); print} {prev = $0}' "$man" | sort -u); do
-    found=no
-    for k in $("$MPIBATCH" --help | sed -n '/^Kernels:/,/^$/p' | awk 'NF > 1 {print $1}'); do
-        "$MPIBATCH" help "$k" | grep -q "^  --$opt\b" && found=yes
+# Commands with options (those `mpibatch help NAME` answers): each option
+# is documented in the command's own section of the man page and the guide.
+: >"$WORK/help-all.txt"
+for c in $("$MPIBATCH" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF > 1 {print $1}'); do
+    "$MPIBATCH" help "$c" >"$WORK/help.txt" 2>/dev/null || continue
+    opts=$(grep -o '^  --[a-z0-9-]*' "$WORK/help.txt" | sed 's/^  --//')
+    [ -n "$opts" ] || continue
+    cat "$WORK/help.txt" >>"$WORK/help-all.txt"
+    grep -q "^\.SS $c\$" "$man" && ok || fail "man page lacks command $c"
+    grep -q "^### $c\$" "$guide" && ok || fail "user guide lacks command $c"
+    awk -v h=".SS $c" '$0 == h {on = 1; next} on && /^\.S[SH] / {exit} on' "$man" >"$WORK/man-section.txt"
+    awk -v h="### $c" '$0 == h {on = 1; next} on && /^##?#? / {exit} on' "$guide" >"$WORK/guide-section.txt"
+    for opt in $opts; do
+        grep -q "^\.B \\\\-\\\\-$opt\$" "$WORK/man-section.txt" && ok ||
+            fail "man page section $c lacks --$opt"
+        grep -q -- "--$opt\`" "$WORK/guide-section.txt" && ok || fail "user guide section $c lacks --$opt"
     done
-    [ $found = yes ] && ok || fail "man page documents unknown option --$opt"
+done
+# And the other way: every option entry (.TP then .B --name) exists in the
+# help of some kernel or command.
+for k in $("$MPIBATCH" --help | sed -n '/^Kernels:/,/^$/p' | awk 'NF > 1 {print $1}'); do
+    "$MPIBATCH" help "$k" >>"$WORK/help-all.txt"
+done
+for opt in $(awk 'prev == ".TP" && /^\.B \\-\\-[a-z0-9-]+$/ {sub(/^\.B \\-\\-/, ""); print} {prev = $0}' "$man" | sort -u); do
+    grep -q "^  --$opt\b" "$WORK/help-all.txt" && ok || fail "man page documents unknown option --$opt"
 done
 finish

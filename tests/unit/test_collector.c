@@ -12,11 +12,14 @@
 static uint64_t order[64];
 static size_t norder;
 
-static void record_order(void *state, uint64_t task, int status, const double *rec)
+static mb_err record_order(void *state, uint64_t task, const char *failure, const double *rec)
 {
     ck_assert(rec[0] == (double)task * 10); /* the record belongs to the task */
-    if (status == 0)
+    if (!failure)
         order[norder++] = task;
+    else
+        ck_assert(strstr(failure, "broken") != NULL); /* its own reason */
+    return MB_OK;
 }
 
 static const mb_kernel fake = {.name = "fake", .reduce = record_order};

@@ -225,6 +225,36 @@ START_TEST(test_prepare_rejects)
 }
 END_TEST
 
+START_TEST(test_class_weights)
+{
+    mb_model_params p = params();
+    mb_model m;
+    mb_train_stats st;
+    size_t n_buckets = (size_t)1 << BITS;
+    ck_assert_int_eq(mb_train_stats_init(&st, BITS, 3), MB_OK);
+    st.counts[n_buckets * 3 + 0] = 2;
+    st.counts[n_buckets * 3 + 1] = 4;
+    st.counts[n_buckets * 3 + 2] = 8;
+    st.counts[st.n_counts - 1] = 14;
+    /* Weights (least / n_class)^balance: never above 1. */
+    p.class_balance = 1.0;
+    ck_assert_int_eq(mb_model_prepare(&m, &p, labels, 3, &st), MB_OK);
+    ck_assert_double_eq(m.class_weight[0], 1.0);
+    ck_assert_double_eq(m.class_weight[1], 0.5);
+    ck_assert_double_eq(m.class_weight[2], 0.25);
+    mb_model_free(&m);
+    p.class_balance = 0.5;
+    ck_assert_int_eq(mb_model_prepare(&m, &p, labels, 3, &st), MB_OK);
+    ck_assert_double_eq_tol(m.class_weight[2], 0.5, 1e-15);
+    mb_model_free(&m);
+    p.class_balance = 0.0;
+    ck_assert_int_eq(mb_model_prepare(&m, &p, labels, 3, &st), MB_OK);
+    ck_assert_double_eq(m.class_weight[2], 1.0);
+    mb_model_free(&m);
+    mb_train_stats_free(&st);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("model");
@@ -237,6 +267,7 @@ int main(void)
     tcase_add_test(tc, test_rank_count_independent);
     tcase_add_test(tc, test_min_df_and_idf);
     tcase_add_test(tc, test_prepare_rejects);
+    tcase_add_test(tc, test_class_weights);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -123,6 +123,20 @@ START_TEST(default_chunks)
 }
 END_TEST
 
+/* Wrapping the last message with context must keep it (the formatter
+ * reads the buffer it writes). */
+START_TEST(errors_wrap_the_last_message)
+{
+    mb_error_set(MB_ERR_INPUT, "missing \"abstract\"");
+    ck_assert_int_eq(mb_error_set(MB_ERR_INPUT, "line %d: %s", 7, mb_error_message()), MB_ERR_INPUT);
+    ck_assert_str_eq(mb_error_message(), "line 7: missing \"abstract\"");
+    ck_assert_int_eq(mb_error_exit_status(MB_ERR_INPUT), 3);
+    ck_assert_int_eq(mb_error_exit_status(MB_ERR_TASKS), 1);
+    ck_assert_int_eq(mb_error_exit_status(MB_ERR_USAGE), 2);
+    ck_assert_int_eq(mb_error_exit_status(MB_ERR_MPI), 4);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("options");
@@ -133,6 +147,7 @@ int main(void)
     tcase_add_test(tc, flags_parse_by_type);
     tcase_add_test(tc, spec_round_trips);
     tcase_add_test(tc, default_chunks);
+    tcase_add_test(tc, errors_wrap_the_last_message);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

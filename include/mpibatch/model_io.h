@@ -1,0 +1,68 @@
+/* model_io.h - trained classifier models in HDF5 files and flat buffers.
+ *
+ * File layout (h5dump and h5py read it as it is):
+ *   attributes of /   format ("mpibatch-model"), format_version, every
+ *                     feature and training parameter (hash_bits,
+ *                     title_weight, min_df, ...), the fixed feature rules
+ *                     (token_max, prefix_bytes, hash), provenance
+ *                     (train_file, train_documents, train_iterations,
+ *                     mpibatch_version) - nothing that depends on the
+ *                     rank count or the time, so h5diff finds models
+ *                     trained at 1 and 64 ranks identical;
+ *                     train_documents is the model's n_train_docs
+ *   /labels           label names, UTF-8 variable-length strings [K]
+ *   /buckets          uint32 [A], the A active buckets in increasing order
+ *   /idf              float32 [A], their feature weights
+ *   /weights          float32 [A, K], their class weights
+ *   /bias             float64 [K]
+ * Only active buckets are stored; the arrays are chunked and deflated.
+ * mb_model_save writes under a temporary name and renames it into place.
+ *
+ * mb_model_pack / mb_model_unpack turn a model into one flat byte buffer
+ * and back, so that rank 0 can load a file once and MPI_Bcast the bytes
+ * (MPI_BYTE) to the other ranks.  The buffer is in native byte order and
+ * is only meant for processes running the same build.
+ */
+#ifndef MPIBATCH_MODEL_IO_H
+#define MPIBATCH_MODEL_IO_H
+
+#include <stddef.h>
+
+#include "mpibatch/error.h"
+#include "mpibatch/model.h"
+
+#define MB_MODEL_FORMAT "mpibatch-model"
+/* Raise when the layout or the feature rules change; newer files are
+ * refused by older code. */
+#define MB_MODEL_FORMAT_VERSION 1
+
+/* Where a model came from; stored as attributes, all fields borrowed. */
+typedef struct mb_model_provenance {
+    const char *train_file;  /* training data as given by the user */
+    unsigned iterations;     /* L-BFGS iterations */
+} mb_model_provenance;
+
+/* Write the trained model m (only read) to path, with prov (may be NULL)
+ * and the creation time; MB_ERR_IO names path on failure and leaves no
+ * file behind. */
+mb_err mb_model_save(const mb_model *m, const char *path,
+                     const mb_model_provenance *prov);
+
+/* Load path into m; on success the caller owns m and releases it with
+ * mb_model_free, on failure m holds nothing and the MB_ERR_INPUT message
+ * names the file and what is wrong with it. */
+mb_err mb_model_load(mb_model *m, const char *path);
+
+/* Bytes mb_model_pack writes for the trained model m. */
+size_t mb_model_packed_size(const mb_model *m);
+
+/* Serialise the trained model m into buf, which the caller owns and which
+ * holds mb_model_packed_size(m) bytes. */
+void mb_model_pack(const mb_model *m, void *buf);
+
+/* Rebuild a model from len bytes that mb_model_pack wrote (buf is only
+ * read); the caller owns m as after mb_model_load.  MB_ERR_INPUT if the
+ * bytes are not such a buffer. */
+mb_err mb_model_unpack(mb_model *m, const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,340 @@
+/* transfer.c - download to a file, to memory, or through a ranged reader;
+ * upload dispatch; the options of URL transfers. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mpibatch/comm.h"
+#include "request.h"
+#include "upload.h"
+
+const mb_option mb_url_options[] = {
+    {.name = "retries", .type = MB_OPT_INT, .defval = "5", .min = 0, .max = 100, .meta = "N",
+     .help = "retries of a URL transfer after a transient failure"},
+    {.name = "retry-max-seconds", .type = MB_OPT_NUM, .defval = "60", .min = 0, .max = 86400,
+     .meta = "S", .help = "bound on the total back-off wait of a URL transfer"},
+    {.name = "timeout", .type = MB_OPT_NUM, .defval = "60", .min = 1, .max = 86400, .meta = "S",
+     .help = "seconds without progress that fail a URL transfer attempt"},
+    {.name = "part-size", .type = MB_OPT_INT, .defval = "8388608", .min = 1024,
+     .max = 5368709120.0, .meta = "BYTES",
+     .help = "upload part (S3, GCS) or block (Azure) size and download range size"},
+    {.name = "insecure", .type = MB_OPT_BOOL, .defval = "false",
+     .help = "do not verify TLS certificates (never on untrusted networks)"},
+    {0}
+};
+
+void mb_url_opts_default(mb_url_opts *o)
+{
+    o->retries = 5;
+    o->retry_max_seconds = 60.0;
+    o->timeout = 60.0;
+    o->part_size = 8388608;
+    o->insecure = false;
+}
+
+void mb_url_opts_from_spec(const cJSON *spec, mb_url_opts *o)
+{
+    const cJSON *v;
+    mb_url_opts_default(o);
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(spec, "retries")))
+        o->retries = (unsigned)v->valuedouble;
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(spec, "retry-max-seconds")))
+        o->retry_max_seconds = v->valuedouble;
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(spec, "timeout")))
+        o->timeout = v->valuedouble;
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(spec, "part-size")))
+        o->part_size = (uint64_t)v->valuedouble;
+    o->insecure = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, "insecure"));
+}
+
+/* ---- local files -------------------------------------------------------- */
+
+/* ".NAME.PID.part" next to path; caller frees. */
+static char *temp_name(const char *path)
+{
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    size_t n = strlen(path) + 40;
+    char *t = malloc(n);
+    if (t)
+        snprintf(t, n, "%.*s.%s.%ld.part", (int)(base - path), path, base, (long)getpid());
+    return t;
+}
+
+static size_t to_file(void *ctx, const char *data, size_t n)
+{
+    return fwrite(data, 1, n, ctx);
+}
+
+/* Open dst's temporary file; *tmp is the caller's to free. */
+static mb_err open_temp(const char *dst, char **tmp, FILE **fp)
+{
+    if (!(*tmp = temp_name(dst)))
+        return mb_error_set(MB_ERR_NOMEM, "out of memory");
+    if (!(*fp = fopen(*tmp, "wb")))
+        return mb_error_set(MB_ERR_IO, "cannot create '%s': %s", dst, strerror(errno));
+    return MB_OK;
+}
+
+/* Close fp and rename tmp to dst if rc is fine; remove tmp otherwise. */
+static mb_err close_temp(mb_err rc, FILE *fp, char *tmp, const char *dst)
+{
+    if (fp && fclose(fp) != 0 && rc == MB_OK)
+        rc = mb_error_set(MB_ERR_IO, "cannot write '%s': %s", dst, strerror(errno));
+    if (rc == MB_OK && rename(tmp, dst) != 0)
+        rc = mb_error_set(MB_ERR_IO, "cannot rename into '%s': %s", dst, strerror(errno));
+    if (rc != MB_OK && tmp)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+/* ---- the reader --------------------------------------------------------- */
+
+struct mb_url_reader {
+    mb_url u;
+    mb_url_opts o;
+    FILE *fp;          /* a local file */
+    CURL *h;           /* a remote object */
+    char *buf;         /* the current range */
+    size_t len, pos;
+    uint64_t off;      /* object offset just past buf */
+    bool eof;
+    bool no_ranges;    /* the server answered a Range request with 200 */
+};
+
+mb_err mb_url_reader_open(mb_url_reader **r, const char *src, const mb_url_opts *o)
+{
+    mb_url_reader *rd = calloc(1, sizeof *rd);
+    mb_err rc;
+    *r = NULL;
+    if (!rd)
+        return mb_error_set(MB_ERR_NOMEM, "out of memory");
+    rd->o = *o;
+    if ((rc = mb_url_parse(src, &rd->u)) != MB_OK) {
+        free(rd);
+        return rc;
+    }
+    if (rd->u.scheme == MB_URL_FILE) {
+        if (!(rd->fp = fopen(rd->u.path, "rb")))
+            rc = mb_error_set(MB_ERR_INPUT, "cannot read '%s': %s", rd->u.path, strerror(errno));
+    } else if (!(rd->buf = malloc(o->part_size)))
+        rc = mb_error_set(MB_ERR_NOMEM, "out of memory for a %llu-byte range",
+                          (unsigned long long)o->part_size);
+    else if (!(rd->h = mb_request_handle()))
+        rc = MB_ERR_NOMEM;
+    if (rc != MB_OK)
+        mb_url_reader_close(rd);
+    else
+        *r = rd;
+    return rc;
+}
+
+static size_t to_buffer(void *ctx, const char *data, size_t n)
+{
+    mb_url_reader *rd = ctx;
+    memcpy(rd->buf + rd->len, data, n); /* the request stops at part_size */
+    rd->len += n;
+    return n;
+}
+
+/* The next range of the object into buf. */
+static mb_err fill(mb_url_reader *rd)
+{
+    mb_request q = {.h = rd->h, .u = &rd->u, .o = &rd->o, .method = "GET", .kind = MB_ERR_INPUT,
+                    .from = rd->off, .to = rd->off + rd->o.part_size, .sink = to_buffer,
+                    .sink_ctx = rd};
+    mb_err rc;
+    rd->len = rd->pos = 0;
+    if ((rc = mb_request_run(&q)) != MB_OK)
+        return rc;
+    rd->off += rd->len;
+    rd->no_ranges = q.status == 200 && q.stopped;
+    /* Short, past the end, or a whole-object answer that was not cut. */
+    rd->eof = q.past_end || rd->len < rd->o.part_size || (q.status == 200 && !q.stopped) ||
+              (q.total && rd->off >= q.total);
+    return MB_OK;
+}
+
+mb_err mb_url_reader_read(mb_url_reader *rd, void *buf, size_t n, size_t *got)
+{
+    mb_err rc;
+    *got = 0;
+    if (rd->fp) {
+        *got = fread(buf, 1, n, rd->fp);
+        return ferror(rd->fp) ? mb_error_set(MB_ERR_INPUT, "cannot read '%s': %s", rd->u.path,
+                                             strerror(errno))
+                              : MB_OK;
+    }
+    if (rd->pos == rd->len && !rd->eof && (rc = fill(rd)) != MB_OK)
+        return rc;
+    *got = rd->len - rd->pos < n ? rd->len - rd->pos : n;
+    memcpy(buf, rd->buf + rd->pos, *got);
+    rd->pos += *got;
+    return MB_OK;
+}
+
+void mb_url_reader_close(mb_url_reader *rd)
+{
+    if (!rd)
+        return;
+    if (rd->fp)
+        fclose(rd->fp);
+    if (rd->h)
+        curl_easy_cleanup(rd->h);
+    free(rd->buf);
+    mb_url_free(&rd->u);
+    free(rd);
+}
+
+/* ---- whole objects ------------------------------------------------------ */
+
+/* Copy what r yields into fp until the end, or until the server shows
+ * it ignores Range (then nothing of that answer is written). */
+static mb_err pump(mb_url_reader *r, FILE *fp, const char *dst, uint64_t *bytes)
+{
+    char buf[65536];
+    size_t got;
+    mb_err rc;
+    while ((rc = mb_url_reader_read(r, buf, sizeof buf, &got)) == MB_OK && got > 0 &&
+           !r->no_ranges) {
+        if (fwrite(buf, 1, got, fp) != got)
+            return mb_error_set(MB_ERR_IO, "cannot write '%s': %s", dst, strerror(errno));
+        *bytes += got;
+    }
+    return rc;
+}
+
+/* One GET of the whole object, resumed from the byte reached: for
+ * servers without Range support, where range by range would read the
+ * object again from its start for every range. */
+static mb_err download(const mb_url *u, FILE *fp, const mb_url_opts *o, uint64_t *bytes)
+{
+    mb_request q = {.u = u, .o = o, .method = "GET", .kind = MB_ERR_INPUT, .sink = to_file,
+                    .sink_ctx = fp};
+    mb_err rc;
+    if (!(q.h = mb_request_handle()))
+        return MB_ERR_NOMEM;
+    rc = mb_request_run(&q);
+    *bytes = q.got;
+    curl_easy_cleanup(q.h);
+    return rc;
+}
+
+static mb_err fetch_into(mb_url_reader *r, FILE *fp, const char *dst, const mb_url_opts *o,
+                         uint64_t *bytes)
+{
+    mb_err rc = pump(r, fp, dst, bytes);
+    if (rc == MB_OK && r->no_ranges)
+        rc = download(&r->u, fp, o, bytes);
+    return rc;
+}
+
+mb_err mb_url_fetch(const char *src, const char *dst, const mb_url_opts *o, uint64_t *bytes)
+{
+    uint64_t n = 0;
+    mb_url_reader *r = NULL;
+    FILE *fp = NULL;
+    char *tmp = NULL;
+    mb_err rc = mb_url_reader_open(&r, src, o);
+    if (rc == MB_OK)
+        rc = open_temp(dst, &tmp, &fp);
+    if (rc == MB_OK)
+        rc = fetch_into(r, fp, dst, o, &n);
+    rc = close_temp(rc, fp, tmp, dst);
+    mb_url_reader_close(r);
+    if (bytes)
+        *bytes = n;
+    return rc;
+}
+
+mb_err mb_url_put(const char *src, const char *dst, const mb_url_opts *o)
+{
+    struct stat st;
+    mb_url u;
+    FILE *fp = NULL;
+    mb_err rc = mb_url_parse(dst, &u);
+    if (rc != MB_OK)
+        return rc;
+    if (u.scheme == MB_URL_FILE) {
+        mb_url_free(&u);
+        return mb_url_fetch(src, dst, o, NULL); /* a local copy */
+    }
+    if (!(fp = fopen(src, "rb")) || fstat(fileno(fp), &st) != 0)
+        rc = mb_error_set(MB_ERR_INPUT, "cannot read '%s': %s", src, strerror(errno));
+    else
+        rc = mb_upload(&u, fp, (uint64_t)st.st_size, o);
+    if (fp)
+        fclose(fp);
+    mb_url_free(&u);
+    return rc;
+}
+
+/* ---- into memory, for every rank ---------------------------------------- */
+
+static mb_err read_all(const char *src, const mb_url_opts *o, char **data, size_t *len)
+{
+    size_t cap = 65536, got;
+    mb_url_reader *r = NULL;
+    mb_err rc = mb_url_reader_open(&r, src, o);
+    *data = NULL;
+    *len = 0;
+    while (rc == MB_OK) {
+        char *nb = realloc(*data, cap + 1);
+        if (!nb) {
+            rc = mb_error_set(MB_ERR_NOMEM, "out of memory reading '%s'", r->u.display);
+            break;
+        }
+        *data = nb;
+        if ((rc = mb_url_reader_read(r, *data + *len, cap - *len, &got)) != MB_OK || got == 0)
+            break;
+        if ((*len += got) == cap)
+            cap *= 2;
+    }
+    if (*data)
+        (*data)[*len] = '\0';
+    mb_url_reader_close(r);
+    return rc;
+}
+
+/* MPI counts are int: send in pieces of at most 1 GiB. */
+static mb_err bcast_bytes(MPI_Comm comm, char *data, uint64_t len)
+{
+    const uint64_t piece = (uint64_t)1 << 30;
+    mb_err rc = MB_OK;
+    for (uint64_t off = 0; rc == MB_OK && off < len; off += piece) {
+        int n = (int)(len - off < piece ? len - off : piece);
+        rc = mb_mpi_check(MPI_Bcast(data + off, n, MPI_BYTE, 0, comm), "MPI_Bcast");
+    }
+    return rc;
+}
+
+mb_err mb_url_fetch_bcast(MPI_Comm comm, const char *src, const mb_url_opts *o,
+                          char **data, size_t *len)
+{
+    uint64_t n = 0;
+    int rank;
+    mb_err rc = mb_mpi_check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
+    *data = NULL;
+    *len = 0;
+    if (rc == MB_OK && rank == 0 && (rc = read_all(src, o, data, len)) == MB_OK)
+        n = *len;
+    if ((rc = mb_comm_agree(comm, rc)) == MB_OK)
+        rc = mb_mpi_check(MPI_Bcast(&n, 1, MPI_UINT64_T, 0, comm), "MPI_Bcast");
+    if (rc == MB_OK && rank != 0 && !(*data = malloc(n + 1)))
+        rc = mb_error_set(MB_ERR_NOMEM, "out of memory for %llu bytes", (unsigned long long)n);
+    if ((rc = mb_comm_agree(comm, rc)) == MB_OK)
+        rc = bcast_bytes(comm, *data, n);
+    if (rc == MB_OK) {
+        (*data)[n] = '\0';
+        *len = (size_t)n;
+    } else {
+        free(*data);
+        *data = NULL;
+        *len = 0;
+    }
+    return rc;
+}

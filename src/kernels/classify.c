@@ -1,0 +1,282 @@
+/* classify.c - the document topic classifier: one task per document.
+ *
+ * Rank 0 loads the model once and broadcasts it; every rank scores the
+ * documents it is sent.  Input is JSON lines (arXiv metadata: id, title,
+ * abstract, optional categories) or plain text (one document per line).
+ * Bad records fail only their own task, with the line number as reason;
+ * --strict makes the first one fatal.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+#include "mpibatch/comm.h"
+#include "mpibatch/docstore.h"
+#include "mpibatch/job.h"
+#include "mpibatch/jsonl.h"
+#include "mpibatch/model_io.h"
+#include "mpibatch/source.h"
+
+enum { ID_WORDS = 8, NAME_WORDS = 4 };           /* 63- and 31-byte strings */
+enum { F_ID, F_LABEL, F_NAME, F_TRUE, F_SCORES, NFIELDS };
+/* Slot offsets of the fields in a record. */
+enum { O_ID = 0, O_LABEL = ID_WORDS, O_NAME, O_TRUE = O_NAME + NAME_WORDS, O_SCORES };
+
+typedef struct classify_state {
+    mb_model model;
+    int have_model;
+    mb_features scratch;
+    enum { IN_JSONL, IN_TEXT, IN_STORE } input;
+    int strict;
+    mb_field fields[NFIELDS];
+    /* rank 0, in task order */
+    uint64_t docs, bad, labelled;
+    uint64_t confusion[MB_MODEL_MAX_LABELS][MB_MODEL_MAX_LABELS];
+} classify_state;
+
+static const mb_option classify_options[] = {
+    {.name = "model", .type = MB_OPT_STR, .meta = "FILE", .help = "trained model (mpibatch train)"},
+    {.name = "input", .type = MB_OPT_STR, .meta = "FILE",
+     .help = "documents: arXiv JSON lines, an mpibatch import store, or plain text"},
+    {.name = "format", .type = MB_OPT_ENUM, .defval = "auto", .choices = "auto|jsonl|text|store",
+     .help = "input format; auto: store for HDF5 files, text for *.txt, else JSON lines"},
+    {.name = "strict", .type = MB_OPT_BOOL, .defval = "false",
+     .help = "stop at the first bad record (exit 3) instead of counting it"},
+    {0}
+};
+
+/* Rank 0 loads the model; everyone gets it as one broadcast buffer. */
+static mb_err share_model(classify_state *s, const char *path, MPI_Comm comm)
+{
+    int rank;
+    unsigned long long size = 0;
+    char *buf = NULL;
+    mb_err rc = MB_OK;
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0 && (rc = mb_model_load(&s->model, path)) == MB_OK)
+        size = mb_model_packed_size(&s->model);
+    if (rank == 0 && rc == MB_OK && !(buf = malloc(size)))
+        rc = mb_error_set(MB_ERR_NOMEM, "out of memory packing model '%s'", path);
+    if (rank == 0 && rc == MB_OK)
+        mb_model_pack(&s->model, buf);
+    s->have_model = rank == 0 && rc == MB_OK;
+    /* size 0 tells the others that rank 0 failed; its message wins. */
+    if (mb_mpi_check(MPI_Bcast(&size, 1, MPI_UNSIGNED_LONG_LONG, 0, comm), "MPI_Bcast") != MB_OK ||
+        size == 0) {
+        free(buf);
+        return rc != MB_OK ? rc : mb_error_set(MB_ERR_INPUT, "the model was not loaded");
+    }
+    if (rank != 0 && !(buf = malloc(size)))
+        mb_comm_abort(comm, mb_error_set(MB_ERR_NOMEM, "out of memory for the model"));
+    rc = mb_mpi_check(MPI_Bcast(buf, (int)size, MPI_BYTE, 0, comm), "MPI_Bcast");
+    if (rc == MB_OK && rank != 0 && (rc = mb_model_unpack(&s->model, buf, size)) == MB_OK)
+        s->have_model = 1;
+    free(buf);
+    return rc;
+}
+
+static void layout(classify_state *s)
+{
+    s->fields[F_ID] = (mb_field){"id", MB_FIELD_STR, ID_WORDS,
+                                 "document id (JSON lines), or its line number (text)"};
+    s->fields[F_LABEL] = (mb_field){"label", MB_FIELD_I64, 1,
+                                    "predicted label, an index into the result's labels"};
+    s->fields[F_NAME] = (mb_field){"label_name", MB_FIELD_STR, NAME_WORDS, "predicted label's name"};
+    s->fields[F_TRUE] = (mb_field){"true_label", MB_FIELD_I64, 1,
+                                   "label given by the input's categories, -1 if none"};
+    s->fields[F_SCORES] = (mb_field){"scores", MB_FIELD_F64, (unsigned)s->model.n_labels,
+                                     "probability of each label"};
+}
+
+static mb_err classify_setup(const mb_job *job, MPI_Comm comm, void **state)
+{
+    classify_state *s = calloc(1, sizeof *s);
+    const char *model = mb_job_str(job, "model"), *input = mb_job_str(job, "input");
+    const char *format = mb_job_str(job, "format");
+    size_t n;
+    mb_err rc;
+    if (!(*state = s))
+        return mb_error_set(MB_ERR_NOMEM, "out of memory");
+    if (!model || !input)
+        return mb_error_set(MB_ERR_USAGE, "'%s' is required (the %s)", model ? "input" : "model",
+                            model ? "documents to classify" : "trained model file");
+    n = strlen(input);
+    if (strcmp(format, "auto") == 0)
+        s->input = mb_docstore_is_hdf5(input) ? IN_STORE
+                 : n >= 4 && strcmp(input + n - 4, ".txt") == 0 ? IN_TEXT : IN_JSONL;
+    else
+        s->input = !strcmp(format, "text") ? IN_TEXT : !strcmp(format, "store") ? IN_STORE : IN_JSONL;
+    s->strict = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job->spec, "strict"));
+    if ((rc = share_model(s, model, comm)) != MB_OK)
+        return rc;
+    layout(s);
+    return mb_features_init(&s->scratch, s->model.params.hash_bits, s->model.params.title_weight);
+}
+
+static const mb_field *classify_fields(void *state, size_t *n)
+{
+    *n = NFIELDS;
+    return ((classify_state *)state)->fields;
+}
+
+static mb_err classify_open_source(void *state, const mb_job *job, mb_source *src)
+{
+    const classify_state *s = state;
+    if (s->input == IN_STORE)
+        return mb_source_open_docstore(src, mb_job_str(job, "input"));
+    return mb_source_open_lines(src, mb_job_str(job, "input"), MB_JSONL_MAX_RECORD);
+}
+
+/* Score one document and fill the record. */
+static mb_err score(classify_state *s, const char *id, size_t idlen, const char *title,
+                    size_t tlen, const char *abstract, size_t alen, int truth, double *rec)
+{
+    int label;
+    mb_err rc = mb_model_predict(&s->model, &s->scratch, title, tlen, abstract, alen,
+                                 rec + O_SCORES, &label);
+    if (rc != MB_OK)
+        return rc;
+    if (!mb_record_set_str(rec + O_ID, ID_WORDS, id, idlen))
+        return mb_error_set(MB_ERR_INPUT, "id '%.20s...' is longer than %d bytes", id,
+                            8 * ID_WORDS - 1);
+    mb_record_set_str(rec + O_NAME, NAME_WORDS, s->model.labels[label],
+                      strlen(s->model.labels[label]));
+    rec[O_LABEL] = label;
+    rec[O_TRUE] = truth;
+    return MB_OK;
+}
+
+static mb_err run_jsonl(classify_state *s, uint64_t task, mb_payload p, double *rec)
+{
+    mb_jsonl_record r;
+    mb_err rc = mb_jsonl_parse(p.data, p.len, (unsigned long)(task + 1), &r);
+    if (rc != MB_OK)
+        return rc;
+    rc = score(s, r.id, strlen(r.id), r.title, r.title_len, r.abstract, r.abstract_len,
+               r.label, rec);
+    if (rc != MB_OK)
+        rc = mb_error_set(rc, "line %llu: %s", (unsigned long long)(task + 1), mb_error_message());
+    mb_jsonl_record_free(&r);
+    return rc;
+}
+
+static mb_err run_text(classify_state *s, uint64_t task, mb_payload p, double *rec)
+{
+    char id[24];
+    size_t len = p.len;
+    while (len > 0 && (p.data[len - 1] == '\r' || p.data[len - 1] == ' ' || p.data[len - 1] == '\t'))
+        len--;
+    if (len == 0)
+        return mb_error_set(MB_ERR_INPUT, "line %llu: empty document", (unsigned long long)(task + 1));
+    if (len > MB_JSONL_MAX_RECORD)
+        return mb_error_set(MB_ERR_INPUT, "line %llu: longer than %u bytes",
+                            (unsigned long long)(task + 1), MB_JSONL_MAX_RECORD);
+    snprintf(id, sizeof id, "%llu", (unsigned long long)(task + 1));
+    return score(s, id, strlen(id), "", 0, p.data, len, -1, rec);
+}
+
+/* Store records were validated by import; failures name the input line. */
+static mb_err run_store(classify_state *s, mb_payload p, double *rec)
+{
+    mb_doc d = {0};
+    mb_err rc = mb_docstore_unpack(p.data, p.len, &d);
+    if (rc == MB_OK)
+        rc = score(s, d.id, strlen(d.id), d.title, d.title_len, d.abstract, d.abstract_len,
+                   d.label, rec);
+    if (rc != MB_OK && d.line > 0)
+        rc = mb_error_set(rc, "line %lld: %s", (long long)d.line, mb_error_message());
+    return rc;
+}
+
+static mb_err classify_run(void *state, uint64_t task, mb_payload p, double *rec)
+{
+    classify_state *s = state;
+    switch (s->input) {
+    case IN_TEXT: return run_text(s, task, p, rec);
+    case IN_STORE: return run_store(s, p, rec);
+    default: return run_jsonl(s, task, p, rec);
+    }
+}
+
+static mb_err classify_reduce(void *state, uint64_t task, const char *failure, const double *rec)
+{
+    classify_state *s = state;
+    if (failure) {
+        s->bad++;
+        return s->strict ? mb_error_set(MB_ERR_INPUT, "%s (--strict)", failure) : MB_OK;
+    }
+    s->docs++;
+    if (rec[O_TRUE] >= 0) {
+        s->labelled++;
+        s->confusion[(int)rec[O_TRUE]][(int)rec[O_LABEL]]++;
+    }
+    return MB_OK;
+}
+
+/* Accuracy, per-class precision/recall/F1 and their macro average. */
+static void add_scores(const classify_state *s, cJSON *result)
+{
+    size_t k = s->model.n_labels;
+    uint64_t right = 0;
+    double f1sum = 0;
+    cJSON *per = cJSON_AddObjectToObject(result, "per_class");
+    cJSON *conf = cJSON_AddArrayToObject(result, "confusion");
+    for (size_t i = 0; i < k; i++) {
+        uint64_t tp = s->confusion[i][i], truth = 0, pred = 0;
+        cJSON *row = cJSON_CreateArray();
+        for (size_t j = 0; j < k; j++) {
+            truth += s->confusion[i][j];
+            pred += s->confusion[j][i];
+            cJSON_AddItemToArray(row, cJSON_CreateNumber((double)s->confusion[i][j]));
+        }
+        cJSON_AddItemToArray(conf, row);
+        double prec = pred ? (double)tp / (double)pred : 0, rec = truth ? (double)tp / (double)truth : 0;
+        double f1 = prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0;
+        cJSON *c = cJSON_AddObjectToObject(per, s->model.labels[i]);
+        cJSON_AddNumberToObject(c, "precision", prec);
+        cJSON_AddNumberToObject(c, "recall", rec);
+        cJSON_AddNumberToObject(c, "f1", f1);
+        cJSON_AddNumberToObject(c, "support", (double)truth);
+        right += tp;
+        f1sum += f1;
+    }
+    cJSON_AddNumberToObject(result, "accuracy", (double)right / (double)s->labelled);
+    cJSON_AddNumberToObject(result, "macro_f1", f1sum / (double)k);
+}
+
+static mb_err classify_summarize(void *state, cJSON *result)
+{
+    classify_state *s = state;
+    cJSON *labels = cJSON_AddArrayToObject(result, "labels");
+    for (size_t i = 0; i < s->model.n_labels; i++)
+        cJSON_AddItemToArray(labels, cJSON_CreateString(s->model.labels[i]));
+    cJSON_AddNumberToObject(result, "documents", (double)s->docs);
+    cJSON_AddNumberToObject(result, "bad_records", (double)s->bad);
+    cJSON_AddNumberToObject(result, "labelled", (double)s->labelled);
+    if (s->labelled > 0)
+        add_scores(s, result);
+    return MB_OK;
+}
+
+static void classify_teardown(void *state)
+{
+    classify_state *s = state;
+    if (s->have_model)
+        mb_model_free(&s->model);
+    mb_features_free(&s->scratch);
+    free(s);
+}
+
+const mb_kernel mb_kernel_classify = {
+    .name = "classify",
+    .summary = "classify documents by topic with a trained model (one task per document)",
+    .options = classify_options,
+    .setup = classify_setup,
+    .fields = classify_fields,
+    .open_source = classify_open_source,
+    .run = classify_run,
+    .reduce = classify_reduce,
+    .summarize = classify_summarize,
+    .teardown = classify_teardown,
+};

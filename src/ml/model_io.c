@@ -1,0 +1,650 @@
+/* model_io.c - classifier models in HDF5 files and in flat buffers. */
+#define _POSIX_C_SOURCE 200809L
+#include "mpibatch/model_io.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "mpibatch/output.h"
+
+/* Rows per HDF5 chunk: 16 Ki rows of 5 weights is 320 KiB. */
+#define CHUNK_ROWS 16384
+/* Level 1 already gets most of the gain on float weights, and decompresses
+ * fastest when a prediction run loads the model. */
+#define DEFLATE_LEVEL 1
+#define HASH_NAME "fnv1a64+fmix64"
+#define PACK_MAGIC "MBMODEL1"
+
+/* Model parameters stored as attributes of the root group, by name. */
+static const struct {
+    const char *name;
+    size_t offset;
+    int is_double;
+} param_attrs[] = {
+    {"hash_bits", offsetof(mb_model_params, hash_bits), 0},
+    {"title_weight", offsetof(mb_model_params, title_weight), 0},
+    {"min_df", offsetof(mb_model_params, min_df), 0},
+    {"supervision", offsetof(mb_model_params, supervision), 1},
+    {"l2", offsetof(mb_model_params, l2), 1},
+    {"class_balance", offsetof(mb_model_params, class_balance), 1},
+    {"max_iter", offsetof(mb_model_params, max_iter), 0},
+    {"tol", offsetof(mb_model_params, tol), 1},
+};
+#define N_PARAM_ATTRS (sizeof param_attrs / sizeof param_attrs[0])
+
+/* The sparse form of a model that both the file and the buffer hold. */
+typedef struct sparse_model {
+    size_t n_active;
+    uint32_t *buckets;
+    float *idf;
+    float *weights; /* n_active rows of n_labels */
+} sparse_model;
+
+/* Fixed part of a packed buffer; zeroed before filling so that padding
+ * bytes are defined when the buffer is sent. */
+typedef struct pack_header {
+    char magic[8];
+    uint64_t n_labels;
+    uint64_t n_active;
+    int64_t n_train_docs;
+    mb_model_params params;
+    double bias[MB_MODEL_MAX_LABELS];
+    char labels[MB_MODEL_MAX_LABELS][MB_MODEL_LABEL_MAX + 1];
+} pack_header;
+
+/* HDF5's innermost error description, for messages. */
+static herr_t first_desc(unsigned n, const H5E_error2_t *e, void *data)
+{
+    if (n == 0 && e->desc)
+        snprintf(data, 256, "%s", e->desc);
+    return 0;
+}
+
+/* Record "model file 'path': <message>" with the given code. */
+static mb_err file_error(mb_err code, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static mb_err file_error(mb_err code, const char *path, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return mb_error_set(code, "model file '%s': %s", path, msg);
+}
+
+/* file_error with HDF5's own description of the failure appended. */
+static mb_err h5_error(mb_err code, const char *path, const char *what)
+{
+    char desc[256] = "unknown HDF5 error";
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_desc, desc);
+    return file_error(code, path, "%s (%s)", what, desc);
+}
+
+static void sparse_free(sparse_model *s)
+{
+    free(s->buckets);
+    free(s->idf);
+    free(s->weights);
+    memset(s, 0, sizeof *s);
+}
+
+/* Room for n_active rows (at least one, so that malloc never sees 0);
+ * returns 0 with msg set when memory runs out. */
+static int sparse_alloc(sparse_model *s, size_t n_active, size_t k,
+                        char *msg, size_t cap)
+{
+    size_t n = n_active ? n_active : 1;
+    s->n_active = n_active;
+    s->buckets = malloc(n * sizeof *s->buckets);
+    s->idf = malloc(n * sizeof *s->idf);
+    s->weights = malloc(n * k * sizeof *s->weights);
+    if (s->buckets && s->idf && s->weights) return 1;
+    sparse_free(s);
+    snprintf(msg, cap, "no memory for %zu model rows", n_active);
+    return 0;
+}
+
+/* The active rows of a trained model, in increasing bucket order. */
+static int sparse_from_model(sparse_model *s, const mb_model *m, char *msg,
+                             size_t cap)
+{
+    size_t k = m->n_labels, stride = k + 1, n = 0, i = 0;
+    for (size_t b = 0; b < m->n_buckets; b++) n += m->table[b * stride] != 0;
+    if (!sparse_alloc(s, n, k, msg, cap)) return 0;
+    for (size_t b = 0; b < m->n_buckets; b++) {
+        const float *row = m->table + b * stride;
+        if (row[0] == 0.0f) continue;
+        s->buckets[i] = (uint32_t)b;
+        s->idf[i] = row[0];
+        memcpy(s->weights + i * k, row + 1, k * sizeof *s->weights);
+        i++;
+    }
+    return 1;
+}
+
+/* Check the header fields that size the model; msg gets the problem. */
+static int header_ok(const mb_model *m, char *msg, size_t cap)
+{
+    if (m->n_labels < 2 || m->n_labels > MB_MODEL_MAX_LABELS)
+        snprintf(msg, cap, "%zu labels; need 2 to %d", m->n_labels,
+                 MB_MODEL_MAX_LABELS);
+    else if (m->params.hash_bits < MB_FEATURES_MIN_BITS ||
+             m->params.hash_bits > MB_FEATURES_MAX_BITS)
+        snprintf(msg, cap, "hash_bits %u outside [%d, %d]",
+                 m->params.hash_bits, MB_FEATURES_MIN_BITS,
+                 MB_FEATURES_MAX_BITS);
+    else if (m->params.title_weight == 0)
+        snprintf(msg, cap, "title_weight is 0");
+    else
+        return 1;
+    return 0;
+}
+
+/* Fill m (params, labels, bias already set) from the sparse rows: the
+ * shared last step of loading and unpacking.  msg gets the problem. */
+static mb_err model_from_sparse(mb_model *m, const sparse_model *s,
+                                char *msg, size_t cap)
+{
+    size_t k = m->n_labels, stride = k + 1;
+    m->n_buckets = (size_t)1 << m->params.hash_bits;
+    if (s->n_active > m->n_buckets) {
+        snprintf(msg, cap, "%zu active buckets in 2^%u", s->n_active,
+                 m->params.hash_bits);
+        return MB_ERR_INPUT;
+    }
+    m->table = calloc(m->n_buckets * stride, sizeof *m->table);
+    if (!m->table) {
+        snprintf(msg, cap, "no memory for 2^%u buckets", m->params.hash_bits);
+        return MB_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < s->n_active; i++) {
+        uint32_t b = s->buckets[i];
+        if (b >= m->n_buckets || (i > 0 && b <= s->buckets[i - 1]) ||
+            !(s->idf[i] > 0.0f)) {
+            snprintf(msg, cap, "row %zu (bucket %u) is out of order, out of "
+                     "range or has no positive idf", i, (unsigned)b);
+            return MB_ERR_INPUT;
+        }
+        m->table[(size_t)b * stride] = s->idf[i];
+        memcpy(m->table + (size_t)b * stride + 1, s->weights + i * k,
+               k * sizeof *m->table);
+    }
+    m->n_active = s->n_active;
+    return MB_OK;
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+static hid_t str_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+}
+
+/* One scalar attribute of obj; returns < 0 on failure. */
+static herr_t put_attr(hid_t obj, const char *name, hid_t file_type,
+                       hid_t mem_type, const void *value)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, file_type, space, H5P_DEFAULT,
+                         H5P_DEFAULT);
+    herr_t rc = a >= 0 ? H5Awrite(a, mem_type, value) : -1;
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(space);
+    return rc;
+}
+
+static herr_t put_str_attr(hid_t obj, const char *name, const char *value)
+{
+    hid_t t = str_type();
+    herr_t rc = put_attr(obj, name, t, t, &value);
+    H5Tclose(t);
+    return rc;
+}
+
+static herr_t put_int_attr(hid_t obj, const char *name, long long v)
+{
+    return put_attr(obj, name, H5T_STD_I64LE, H5T_NATIVE_LLONG, &v);
+}
+
+static herr_t put_param_attrs(hid_t file, const mb_model_params *p)
+{
+    herr_t rc = 0;
+    for (size_t i = 0; rc >= 0 && i < N_PARAM_ATTRS; i++) {
+        const char *field = (const char *)p + param_attrs[i].offset;
+        if (param_attrs[i].is_double)
+            rc = put_attr(file, param_attrs[i].name, H5T_IEEE_F64LE,
+                          H5T_NATIVE_DOUBLE, field);
+        else
+            rc = put_attr(file, param_attrs[i].name, H5T_STD_U32LE,
+                          H5T_NATIVE_UINT, field);
+    }
+    return rc;
+}
+
+/* Only facts that do not depend on how the model was trained (rank count,
+ * time) go in the file, so a model trained at any rank count is the same
+ * file: h5diff finds no difference.  The train report has the rest. */
+static herr_t put_root_attrs(hid_t file, const mb_model *m,
+                             const mb_model_provenance *prov)
+{
+    if (put_str_attr(file, "format", MB_MODEL_FORMAT) < 0 ||
+        put_int_attr(file, "format_version", MB_MODEL_FORMAT_VERSION) < 0 ||
+        put_param_attrs(file, &m->params) < 0 ||
+        put_int_attr(file, "token_max", MB_TOKEN_MAX) < 0 ||
+        put_int_attr(file, "prefix_bytes", MB_FEATURES_PREFIX) < 0 ||
+        put_str_attr(file, "hash", HASH_NAME) < 0 ||
+        put_int_attr(file, "train_documents", m->n_train_docs) < 0 ||
+        put_str_attr(file, "mpibatch_version", PACKAGE_VERSION) < 0)
+        return -1;
+    if (!prov) return 0;
+    if (put_str_attr(file, "train_file",
+                     prov->train_file ? prov->train_file : "") < 0 ||
+        put_int_attr(file, "train_iterations", prov->iterations) < 0)
+        return -1;
+    return 0;
+}
+
+/* A dataset of rank 1 or 2 ([rows] or [rows, cols]) holding mem. */
+static herr_t put_array(hid_t file, const char *name, hid_t file_type,
+                        hid_t mem_type, hsize_t rows, hsize_t cols,
+                        const void *mem)
+{
+    hsize_t dims[2] = {rows, cols};
+    hsize_t chunk[2] = {rows < CHUNK_ROWS ? rows : CHUNK_ROWS, cols};
+    int rank = cols > 0 ? 2 : 1;
+    hid_t space = H5Screate_simple(rank, dims, NULL);
+    hid_t plist = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t d = -1;
+    herr_t rc = -1;
+    /* An empty dataset cannot be chunked; it stays contiguous. */
+    if (space >= 0 && plist >= 0 &&
+        (rows == 0 || (H5Pset_chunk(plist, rank, chunk) >= 0 &&
+                       H5Pset_shuffle(plist) >= 0 &&
+                       H5Pset_deflate(plist, DEFLATE_LEVEL) >= 0)))
+        d = H5Dcreate2(file, name, file_type, space, H5P_DEFAULT, plist,
+                       H5P_DEFAULT);
+    if (d >= 0) {
+        rc = H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, mem);
+        H5Dclose(d);
+    }
+    if (plist >= 0) H5Pclose(plist);
+    if (space >= 0) H5Sclose(space);
+    return rc;
+}
+
+static herr_t put_labels(hid_t file, const mb_model *m)
+{
+    const char *names[MB_MODEL_MAX_LABELS];
+    hid_t t = str_type();
+    herr_t rc;
+    for (size_t k = 0; k < m->n_labels; k++) names[k] = m->labels[k];
+    rc = put_array(file, "labels", t, t, m->n_labels, 0, names);
+    H5Tclose(t);
+    return rc;
+}
+
+static herr_t put_model(hid_t file, const mb_model *m, const sparse_model *s,
+                        const mb_model_provenance *prov)
+{
+    if (put_root_attrs(file, m, prov) < 0 || put_labels(file, m) < 0 ||
+        put_array(file, "buckets", H5T_STD_U32LE, H5T_NATIVE_UINT32,
+                  s->n_active, 0, s->buckets) < 0 ||
+        put_array(file, "idf", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
+                  s->n_active, 0, s->idf) < 0 ||
+        put_array(file, "weights", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
+                  s->n_active, m->n_labels, s->weights) < 0 ||
+        put_array(file, "bias", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                  m->n_labels, 0, m->bias) < 0)
+        return -1;
+    return 0;
+}
+
+mb_err mb_model_save(const mb_model *m, const char *path,
+                     const mb_model_provenance *prov)
+{
+    sparse_model s = {0};
+    char *tmp = mb_output_temp_name(path), msg[128];
+    hid_t file = -1;
+    mb_err err = MB_OK;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* reported through h5_error */
+    if (!tmp) return mb_error_set(MB_ERR_NOMEM, "saving '%s'", path);
+    if (!m->table || m->active)
+        err = file_error(MB_ERR_INTERNAL, path, "the model is not trained");
+    if (!err && !sparse_from_model(&s, m, msg, sizeof msg))
+        err = file_error(MB_ERR_NOMEM, path, "%s", msg);
+    if (!err && (file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT,
+                                  H5P_DEFAULT)) < 0)
+        err = h5_error(MB_ERR_IO, path, "cannot create the temporary file");
+    if (!err && put_model(file, m, &s, prov) < 0)
+        err = h5_error(MB_ERR_IO, path, "cannot write the model");
+    if (file >= 0 && H5Fclose(file) < 0 && !err)
+        err = h5_error(MB_ERR_IO, path, "cannot finish the file");
+    if (!err && rename(tmp, path) != 0)
+        err = file_error(MB_ERR_IO, path, "cannot rename '%s' into place: %s",
+                         tmp, strerror(errno));
+    if (err && file >= 0) unlink(tmp);
+    sparse_free(&s);
+    free(tmp);
+    return err;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+/* Read a scalar attribute converted to mem_type; msg gets the problem. */
+static int get_attr(hid_t file, const char *name, hid_t mem_type,
+                    void *value, char *msg, size_t cap)
+{
+    hid_t a = H5Aexists(file, name) > 0 ? H5Aopen(file, name, H5P_DEFAULT)
+                                        : -1;
+    hid_t space = a >= 0 ? H5Aget_space(a) : -1;
+    int ok = space >= 0 && H5Sget_simple_extent_npoints(space) == 1 &&
+             H5Aread(a, mem_type, value) >= 0;
+    if (space >= 0) H5Sclose(space);
+    if (a >= 0) H5Aclose(a);
+    if (!ok) snprintf(msg, cap, "missing or unreadable attribute '%s'", name);
+    return ok;
+}
+
+/* Read the string attribute name into buf[cap]. */
+static int get_str_attr(hid_t file, const char *name, char *buf, size_t cap,
+                        char *msg, size_t msg_cap)
+{
+    hid_t t = str_type();
+    char *value = NULL;
+    int ok = get_attr(file, name, t, &value, msg, msg_cap);
+    if (ok) snprintf(buf, cap, "%s", value ? value : "");
+    H5free_memory(value);
+    H5Tclose(t);
+    return ok;
+}
+
+/* The format tag and version, the fixed feature rules and the params. */
+static int get_header(hid_t file, mb_model *m, char *msg, size_t cap)
+{
+    char format[32], hash[32];
+    long long version, token_max, prefix;
+    if (!get_str_attr(file, "format", format, sizeof format, msg, cap) ||
+        !get_attr(file, "format_version", H5T_NATIVE_LLONG, &version, msg,
+                  cap))
+        return 0;
+    if (strcmp(format, MB_MODEL_FORMAT) != 0) {
+        snprintf(msg, cap, "format is '%s', not '%s'", format,
+                 MB_MODEL_FORMAT);
+        return 0;
+    }
+    if (version < 1 || version > MB_MODEL_FORMAT_VERSION) {
+        snprintf(msg, cap, "format version %lld; this mpibatch reads "
+                 "versions 1 to %d", version, MB_MODEL_FORMAT_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < N_PARAM_ATTRS; i++) {
+        char *field = (char *)&m->params + param_attrs[i].offset;
+        if (!get_attr(file, param_attrs[i].name, param_attrs[i].is_double
+                      ? H5T_NATIVE_DOUBLE : H5T_NATIVE_UINT, field, msg, cap))
+            return 0;
+    }
+    if (!get_attr(file, "token_max", H5T_NATIVE_LLONG, &token_max, msg,
+                  cap) ||
+        !get_attr(file, "prefix_bytes", H5T_NATIVE_LLONG, &prefix, msg,
+                  cap) ||
+        !get_str_attr(file, "hash", hash, sizeof hash, msg, cap) ||
+        !get_attr(file, "train_documents", H5T_NATIVE_LONG,
+                  &m->n_train_docs, msg, cap))
+        return 0;
+    if (token_max != MB_TOKEN_MAX || prefix != MB_FEATURES_PREFIX ||
+        strcmp(hash, HASH_NAME) != 0) {
+        snprintf(msg, cap, "features made with token_max %lld, prefix_bytes "
+                 "%lld, hash %s; this mpibatch uses %d, %d, %s", token_max,
+                 prefix, hash, MB_TOKEN_MAX, MB_FEATURES_PREFIX, HASH_NAME);
+        return 0;
+    }
+    return 1;
+}
+
+/* Open dataset name and check it has rank 1 ([rows]) or, when cols > 0,
+ * rank 2 ([rows, cols]); *rows == 0 on entry accepts any row count and
+ * receives it.  Returns the dataset or -1 with msg set. */
+static hid_t open_array(hid_t file, const char *name, hsize_t *rows,
+                        hsize_t cols, char *msg, size_t cap)
+{
+    hsize_t dims[2] = {0, 0};
+    int want = cols > 0 ? 2 : 1;
+    hid_t d = H5Lexists(file, name, H5P_DEFAULT) > 0
+                  ? H5Dopen2(file, name, H5P_DEFAULT) : -1;
+    hid_t space = d >= 0 ? H5Dget_space(d) : -1;
+    int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+    if (rank == want) H5Sget_simple_extent_dims(space, dims, NULL);
+    if (space >= 0) H5Sclose(space);
+    if (d < 0) {
+        snprintf(msg, cap, "missing dataset '%s'", name);
+        return -1;
+    }
+    if (rank != want || (*rows && dims[0] != *rows) ||
+        (cols && dims[1] != cols)) {
+        snprintf(msg, cap, "dataset '%s' has rank %d and %llu rows; expected "
+                 "rank %d, %llu rows and %llu columns", name, rank,
+                 (unsigned long long)dims[0], want,
+                 (unsigned long long)*rows, (unsigned long long)cols);
+        H5Dclose(d);
+        return -1;
+    }
+    *rows = dims[0];
+    return d;
+}
+
+/* Read all of dataset d into mem; closes d. */
+static int read_all(hid_t d, hid_t mem_type, void *mem, const char *name,
+                    char *msg, size_t cap)
+{
+    int ok = H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, mem) >= 0;
+    H5Dclose(d);
+    if (!ok) snprintf(msg, cap, "cannot read dataset '%s'", name);
+    return ok;
+}
+
+static int get_labels(hid_t file, mb_model *m, char *msg, size_t cap)
+{
+    hsize_t n = 0;
+    hid_t d = open_array(file, "labels", &n, 0, msg, cap), t;
+    char *names[MB_MODEL_MAX_LABELS] = {0};
+    int ok;
+    if (d < 0) return 0;
+    if (n < 2 || n > MB_MODEL_MAX_LABELS) {
+        H5Dclose(d);
+        snprintf(msg, cap, "%llu labels; need 2 to %d", (unsigned long long)n,
+                 MB_MODEL_MAX_LABELS);
+        return 0;
+    }
+    t = str_type();
+    ok = read_all(d, t, names, "labels", msg, cap);
+    for (size_t k = 0; ok && k < n; k++) {
+        if (!names[k] || strlen(names[k]) > MB_MODEL_LABEL_MAX) {
+            snprintf(msg, cap, "label %zu is empty or longer than %d bytes",
+                     k, MB_MODEL_LABEL_MAX);
+            ok = 0;
+        } else
+            strcpy(m->labels[k], names[k]);
+    }
+    for (size_t k = 0; k < n; k++) H5free_memory(names[k]);
+    H5Tclose(t);
+    m->n_labels = (size_t)n;
+    return ok;
+}
+
+/* The per-bucket arrays; their row counts must agree with /buckets. */
+static mb_err get_arrays(hid_t file, mb_model *m, sparse_model *s,
+                         char *msg, size_t cap)
+{
+    hsize_t n = 0, k = m->n_labels;
+    hid_t d = open_array(file, "buckets", &n, 0, msg, cap);
+    if (d < 0) return MB_ERR_INPUT;
+    if (!sparse_alloc(s, (size_t)n, m->n_labels, msg, cap)) {
+        H5Dclose(d);
+        return MB_ERR_NOMEM;
+    }
+    if (!read_all(d, H5T_NATIVE_UINT32, s->buckets, "buckets", msg, cap))
+        return MB_ERR_INPUT;
+    if ((d = open_array(file, "idf", &n, 0, msg, cap)) < 0 ||
+        !read_all(d, H5T_NATIVE_FLOAT, s->idf, "idf", msg, cap))
+        return MB_ERR_INPUT;
+    if ((d = open_array(file, "weights", &n, k, msg, cap)) < 0 ||
+        !read_all(d, H5T_NATIVE_FLOAT, s->weights, "weights", msg, cap))
+        return MB_ERR_INPUT;
+    if ((d = open_array(file, "bias", &k, 0, msg, cap)) < 0 ||
+        !read_all(d, H5T_NATIVE_DOUBLE, m->bias, "bias", msg, cap))
+        return MB_ERR_INPUT;
+    return MB_OK;
+}
+
+static mb_err load_open_file(mb_model *m, hid_t file, char *msg, size_t cap)
+{
+    sparse_model s = {0};
+    mb_err err = MB_ERR_INPUT;
+    if (get_header(file, m, msg, cap) && get_labels(file, m, msg, cap) &&
+        header_ok(m, msg, cap) &&
+        (err = get_arrays(file, m, &s, msg, cap)) == MB_OK)
+        err = model_from_sparse(m, &s, msg, cap);
+    sparse_free(&s);
+    return err;
+}
+
+mb_err mb_model_load(mb_model *m, const char *path)
+{
+    char msg[400] = "";
+    hid_t file;
+    mb_err err;
+    memset(m, 0, sizeof *m);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* reported through h5_error */
+    if (access(path, R_OK) != 0)
+        return file_error(MB_ERR_INPUT, path, "%s", strerror(errno));
+    if ((file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
+        return h5_error(MB_ERR_INPUT, path, "not a readable HDF5 file");
+    err = load_open_file(m, file, msg, sizeof msg);
+    H5Fclose(file);
+    if (err) {
+        mb_model_free(m);
+        return file_error(err, path, "%s", msg);
+    }
+    return MB_OK;
+}
+
+/* ---- flat buffers ----------------------------------------------------- */
+
+size_t mb_model_packed_size(const mb_model *m)
+{
+    size_t n = 0, stride = m->n_labels + 1;
+    for (size_t b = 0; b < m->n_buckets; b++) n += m->table[b * stride] != 0;
+    return sizeof(pack_header) +
+           n * (sizeof(uint32_t) + stride * sizeof(float));
+}
+
+/* Field by field, so that dst's (zeroed) padding stays defined. */
+static void copy_params(mb_model_params *dst, const mb_model_params *src)
+{
+    dst->hash_bits = src->hash_bits;
+    dst->title_weight = src->title_weight;
+    dst->min_df = src->min_df;
+    dst->supervision = src->supervision;
+    dst->l2 = src->l2;
+    dst->class_balance = src->class_balance;
+    dst->max_iter = src->max_iter;
+    dst->tol = src->tol;
+}
+
+void mb_model_pack(const mb_model *m, void *buf)
+{
+    pack_header h;
+    unsigned char *out = buf;
+    size_t stride = m->n_labels + 1;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, PACK_MAGIC, sizeof h.magic);
+    h.n_labels = m->n_labels;
+    h.n_train_docs = m->n_train_docs;
+    copy_params(&h.params, &m->params);
+    memcpy(h.bias, m->bias, sizeof h.bias);
+    memcpy(h.labels, m->labels, sizeof h.labels);
+    out += sizeof h;
+    for (size_t b = 0; b < m->n_buckets; b++) {
+        uint32_t b32 = (uint32_t)b;
+        if (m->table[b * stride] == 0.0f) continue;
+        memcpy(out, &b32, sizeof b32);
+        memcpy(out + sizeof b32, m->table + b * stride,
+               stride * sizeof(float));
+        out += sizeof b32 + stride * sizeof(float);
+        h.n_active++;
+    }
+    memcpy(buf, &h, sizeof h);
+}
+
+/* Split the packed rows into the sparse arrays. */
+static void unpack_rows(sparse_model *s, const unsigned char *in, size_t k)
+{
+    for (size_t i = 0; i < s->n_active; i++) {
+        memcpy(&s->buckets[i], in, sizeof(uint32_t));
+        memcpy(&s->idf[i], in + sizeof(uint32_t), sizeof(float));
+        memcpy(s->weights + i * k, in + sizeof(uint32_t) + sizeof(float),
+               k * sizeof(float));
+        in += sizeof(uint32_t) + (k + 1) * sizeof(float);
+    }
+}
+
+/* Check the header and the length; msg gets the problem. */
+static int packed_ok(const pack_header *h, const mb_model *m, size_t len,
+                     char *msg, size_t cap)
+{
+    size_t row = sizeof(uint32_t) + (m->n_labels + 1) * sizeof(float);
+    if (memcmp(h->magic, PACK_MAGIC, sizeof h->magic) != 0) {
+        snprintf(msg, cap, "not a packed model");
+        return 0;
+    }
+    if (!header_ok(m, msg, cap)) return 0;
+    if (h->n_active > (len - sizeof *h) / row ||
+        len - sizeof *h != (size_t)h->n_active * row) {
+        snprintf(msg, cap, "%zu bytes do not hold %llu rows", len,
+                 (unsigned long long)h->n_active);
+        return 0;
+    }
+    return 1;
+}
+
+mb_err mb_model_unpack(mb_model *m, const void *buf, size_t len)
+{
+    pack_header h;
+    sparse_model s = {0};
+    char msg[256] = "too short for a packed model";
+    mb_err err = MB_ERR_INPUT;
+    memset(m, 0, sizeof *m);
+    if (len >= sizeof h) {
+        memcpy(&h, buf, sizeof h);
+        m->n_labels = (size_t)h.n_labels;
+        m->params = h.params;
+    }
+    if (len >= sizeof h && packed_ok(&h, m, len, msg, sizeof msg) &&
+        sparse_alloc(&s, (size_t)h.n_active, m->n_labels, msg, sizeof msg)) {
+        m->n_train_docs = (long)h.n_train_docs;
+        memcpy(m->bias, h.bias, sizeof m->bias);
+        for (size_t k = 0; k < m->n_labels; k++)
+            snprintf(m->labels[k], sizeof m->labels[k], "%s", h.labels[k]);
+        unpack_rows(&s, (const unsigned char *)buf + sizeof h, m->n_labels);
+        err = model_from_sparse(m, &s, msg, sizeof msg);
+    }
+    sparse_free(&s);
+    if (err) {
+        mb_model_free(m);
+        return mb_error_set(err, "packed model: %s", msg);
+    }
+    return MB_OK;
+}

@@ -1,0 +1,362 @@
+/* train.c - the train command: distributed reading, reducible fitting. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "mpibatch/cli.h"
+#include "mpibatch/clock.h"
+#include "mpibatch/comm.h"
+#include "mpibatch/jsonl.h"
+#include "mpibatch/model_io.h"
+#include "mpibatch/report.h"
+#include "mpibatch/schedule.h"
+#include "mpibatch/train.h"
+
+#define READ_CHUNK 256 /* documents per chunk while reading */
+
+static const mb_option train_options[] = {
+    {.name = "input", .type = MB_OPT_STR, .meta = "FILE",
+     .help = "labelled arXiv JSON lines (categories give the label)"},
+    {.name = "out", .type = MB_OPT_STR, .meta = "FILE", .help = "the model file to write (HDF5)"},
+    {.name = "report", .type = MB_OPT_STR, .meta = "FILE", .help = "JSON report of the training run"},
+    {.name = "quiet", .type = MB_OPT_BOOL, .defval = "false", .help = "print no summary"},
+    {.name = "hash-bits", .type = MB_OPT_INT, .min = 12, .max = 26, .meta = "B",
+     .help = "2^B feature buckets (default: the model's, docs/classifier.md)"},
+    {.name = "title-weight", .type = MB_OPT_INT, .min = 0, .max = 16, .meta = "W",
+     .help = "a title token counts W times"},
+    {.name = "min-df", .type = MB_OPT_INT, .min = 1, .max = 1e6, .meta = "N",
+     .help = "ignore features seen in fewer than N documents"},
+    {.name = "l2", .type = MB_OPT_NUM, .min = 0, .max = 1e6, .meta = "X", .help = "L2 penalty"},
+    {.name = "supervision", .type = MB_OPT_NUM, .min = 0, .max = 100, .meta = "S",
+     .help = "boost of class-concentrated features"},
+    {.name = "class-balance", .type = MB_OPT_NUM, .min = 0, .max = 4, .meta = "P",
+     .help = "document weight (n_smallest_class / n_class)^P"},
+    {.name = "max-iter", .type = MB_OPT_INT, .min = 1, .max = 100000, .meta = "N",
+     .help = "L-BFGS iteration cap"},
+    {.name = "tol", .type = MB_OPT_NUM, .min = 0, .max = 1, .meta = "T",
+     .help = "stop when the relative loss decrease is below T"},
+    {0}
+};
+
+/* Each rank's documents between the counting pass and the fit: the
+ * features' buckets and counts, so they are extracted only once. */
+typedef struct doc_cache {
+    mb_buf idx, cnt;         /* uint32 each */
+    size_t *start;           /* document d is entries [start[d], start[d+1]) */
+    int *label;
+    size_t n, cap;
+} doc_cache;
+
+typedef struct train_state {
+    mb_model_params params;
+    mb_features scratch;
+    mb_train_stats stats;
+    doc_cache docs;
+    uint64_t bad;            /* rank 0 */
+} train_state;
+
+static mb_err cache_add(doc_cache *c, const mb_features *f, int label)
+{
+    if (c->n + 2 > c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 1024;
+        size_t *st = realloc(c->start, cap * sizeof *st);
+        int *lb = st ? realloc(c->label, cap * sizeof *lb) : NULL;
+        if (st)
+            c->start = st;
+        if (!lb)
+            return mb_error_set(MB_ERR_NOMEM, "out of memory caching training documents");
+        c->label = lb;
+        c->cap = cap;
+    }
+    c->start[c->n] = c->idx.len / sizeof(uint32_t);
+    mb_err rc = mb_buf_append(&c->idx, f->idx, f->n * sizeof(uint32_t));
+    if (rc == MB_OK)
+        rc = mb_buf_append(&c->cnt, f->cnt, f->n * sizeof(uint32_t));
+    c->label[c->n++] = label;
+    c->start[c->n] = c->idx.len / sizeof(uint32_t);
+    return rc;
+}
+
+static void cache_free(doc_cache *c)
+{
+    mb_buf_free(&c->idx);
+    mb_buf_free(&c->cnt);
+    free(c->start);
+    free(c->label);
+    memset(c, 0, sizeof *c);
+}
+
+/* The reading pass as a kernel: parse, extract, count, cache. */
+static mb_err read_run(void *state, uint64_t task, mb_payload p, double *rec)
+{
+    train_state *s = state;
+    mb_jsonl_record r;
+    mb_err rc = mb_jsonl_parse(p.data, p.len, (unsigned long)(task + 1), &r);
+    if (rc != MB_OK)
+        return rc;
+    if (r.label < 0)
+        rc = mb_error_set(MB_ERR_INPUT, "line %llu: no categories, so no label to train on",
+                          (unsigned long long)(task + 1));
+    if (rc == MB_OK)
+        rc = mb_features_extract(&s->scratch, r.title, r.title_len, r.abstract, r.abstract_len);
+    if (rc == MB_OK)
+        rc = mb_train_stats_add(&s->stats, &s->scratch, r.label);
+    if (rc == MB_OK)
+        rc = cache_add(&s->docs, &s->scratch, r.label);
+    rec[0] = r.label;
+    mb_jsonl_record_free(&r);
+    return rc;
+}
+
+static mb_err read_reduce(void *state, uint64_t task, const char *failure, const double *rec)
+{
+    ((train_state *)state)->bad += failure != NULL;
+    return MB_OK;
+}
+
+static const mb_field read_fields[] = {{"label", MB_FIELD_I64, 1, "topic of the document"}};
+
+static const mb_field *read_fields_of(void *state, size_t *n)
+{
+    *n = 1;
+    return read_fields;
+}
+
+static const mb_kernel reader = {
+    .name = "train",
+    .fields = read_fields_of,
+    .run = read_run,
+    .reduce = read_reduce,
+};
+
+static void params_from_spec(const cJSON *spec, mb_model_params *p)
+{
+    const cJSON *v;
+    mb_model_params_default(p);
+#define OPT(key, field, type)                                              \
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(spec, key)))   \
+        p->field = (type)v->valuedouble
+    OPT("hash-bits", hash_bits, unsigned);
+    OPT("title-weight", title_weight, unsigned);
+    OPT("min-df", min_df, unsigned);
+    OPT("l2", l2, double);
+    OPT("supervision", supervision, double);
+    OPT("class-balance", class_balance, double);
+    OPT("max-iter", max_iter, unsigned);
+    OPT("tol", tol, double);
+#undef OPT
+}
+
+typedef struct trainer_run {
+    MPI_Comm comm;
+    int rank, size;
+    cJSON *spec;
+    train_state st;
+    mb_collector *col;         /* rank 0 */
+    mb_source source;          /* rank 0 */
+    mb_model model;
+    int prepared;
+    unsigned iterations;
+    double t_read, t_fit;
+} trainer_run;
+
+/* Every rank: reading, feature extraction and counting, spread by the
+ * dynamic schedule; then the counts are summed over ranks. */
+static mb_err read_pass(trainer_run *t)
+{
+    train_state *s = &t->st;
+    mb_err rc = mb_features_init(&s->scratch, s->params.hash_bits, s->params.title_weight);
+    if (rc == MB_OK)
+        rc = mb_train_stats_init(&s->stats, s->params.hash_bits, MB_TOPIC_COUNT);
+    if (rc == MB_OK && t->rank == 0)
+        rc = mb_source_open_lines(&t->source, cJSON_GetObjectItem(t->spec, "input")->valuestring,
+                                  MB_JSONL_MAX_RECORD);
+    if (rc == MB_OK && t->rank == 0)
+        rc = mb_collector_init(&t->col, &reader, s, 1, t->size, NULL);
+    if ((rc = mb_comm_agree(t->comm, rc)) != MB_OK)
+        return rc;
+    double t0 = mb_clock_wall();
+    MPI_Bcast(&t0, 1, MPI_DOUBLE, 0, t->comm);
+    mb_run run = {.comm = t->comm, .rank = t->rank, .size = t->size, .kernel = &reader,
+                  .kstate = s, .reclen = 1, .source = t->rank == 0 ? &t->source : NULL,
+                  .chunk = READ_CHUNK, .t0 = t0, .col = t->col};
+    if ((rc = mb_schedule_dynamic(&run)) != MB_OK)
+        mb_comm_abort(t->comm, rc);
+    return mb_mpi_check(MPI_Allreduce(MPI_IN_PLACE, s->stats.counts, (int)s->stats.n_counts,
+                                      MPI_INT64_T, MPI_SUM, t->comm), "MPI_Allreduce");
+}
+
+/* Every rank: the same optimiser on identical sums (model.h). */
+static mb_err fit(trainer_run *t)
+{
+    const char *labels[MB_TOPIC_COUNT];
+    mb_train_set ts;
+    mb_trainer tr;
+    int64_t *acc = NULL;
+    int done = 0;
+    for (int k = 0; k < MB_TOPIC_COUNT; k++)
+        labels[k] = mb_jsonl_topic_name(k);
+    if (t->st.stats.counts[t->st.stats.n_counts - 1] == 0)
+        return mb_error_set(MB_ERR_INPUT, "%s: no labelled documents to train on",
+                            cJSON_GetObjectItem(t->spec, "input")->valuestring);
+    mb_err rc = mb_model_prepare(&t->model, &t->st.params, labels, MB_TOPIC_COUNT, &t->st.stats);
+    t->prepared = rc == MB_OK;
+    mb_train_set_init(&ts);
+    for (size_t d = 0; rc == MB_OK && d < t->st.docs.n; d++) {
+        /* A read-only view of the cached features: train_set_add reads
+         * hash_bits, n, idx and cnt only. */
+        size_t a = t->st.docs.start[d];
+        mb_features view = t->st.scratch;
+        view.n = t->st.docs.start[d + 1] - a;
+        view.idx = (uint32_t *)(void *)t->st.docs.idx.data + a;
+        view.cnt = (uint32_t *)(void *)t->st.docs.cnt.data + a;
+        rc = mb_train_set_add(&ts, &t->model, &view, t->st.docs.label[d]);
+    }
+    cache_free(&t->st.docs);
+    if (rc == MB_OK && (rc = mb_trainer_init(&tr, &t->model)) == MB_OK) {
+        size_t len = mb_trainer_acc_len(&tr);
+        if (!(acc = malloc(len * sizeof *acc)))
+            rc = mb_error_set(MB_ERR_NOMEM, "out of memory for the gradient");
+        while (rc == MB_OK && !done) {
+            memset(acc, 0, len * sizeof *acc);
+            mb_train_set_accumulate(&ts, &tr, acc);
+            rc = mb_mpi_check(MPI_Allreduce(MPI_IN_PLACE, acc, (int)len, MPI_INT64_T, MPI_SUM,
+                                            t->comm), "MPI_Allreduce");
+            if (rc == MB_OK)
+                rc = mb_trainer_step(&tr, acc, &done);
+        }
+        if (rc == MB_OK)
+            mb_trainer_finish(&tr, &t->model);
+        t->iterations = mb_trainer_iterations(&tr);
+        mb_trainer_free(&tr);
+    }
+    free(acc);
+    mb_train_set_free(&ts);
+    return rc;
+}
+
+static cJSON *train_report(const trainer_run *t, double total)
+{
+    cJSON *r = cJSON_CreateObject(), *sec;
+    size_t nf = 0;
+    const mb_failure *f = mb_collector_failures(t->col, &nf);
+    cJSON_AddStringToObject(r, "program", "mpibatch");
+    cJSON_AddStringToObject(r, "version", PACKAGE_VERSION);
+    cJSON_AddStringToObject(r, "command", "train");
+    cJSON_AddNumberToObject(r, "ranks", t->size);
+    cJSON_AddNumberToObject(r, "documents", (double)t->model.n_train_docs);
+    cJSON_AddNumberToObject(r, "bad_records", (double)t->st.bad);
+    cJSON *fails = cJSON_AddArrayToObject(r, "failures");
+    for (size_t i = 0; i < nf; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "task", (double)f[i].task);
+        cJSON_AddStringToObject(o, "reason", f[i].reason);
+        cJSON_AddItemToArray(fails, o);
+    }
+    cJSON_AddNumberToObject(r, "features", (double)t->model.n_active);
+    cJSON_AddNumberToObject(r, "iterations", t->iterations);
+    sec = cJSON_AddObjectToObject(r, "seconds");
+    cJSON_AddNumberToObject(sec, "read", t->t_read);
+    cJSON_AddNumberToObject(sec, "fit", t->t_fit);
+    cJSON_AddNumberToObject(sec, "total", total);
+    cJSON_AddItemToObject(r, "job", cJSON_Duplicate(t->spec, 1));
+    return r;
+}
+
+/* Rank 0: write the model, then the report and the summary. */
+static mb_err save(trainer_run *t, double started)
+{
+    const char *out = cJSON_GetObjectItem(t->spec, "out")->valuestring;
+    const cJSON *rep = cJSON_GetObjectItem(t->spec, "report");
+    mb_model_provenance prov = {.train_file = cJSON_GetObjectItem(t->spec, "input")->valuestring,
+                                .iterations = t->iterations};
+    mb_report_file *rf = NULL;
+    mb_err rc = cJSON_IsString(rep) ? mb_report_open(&rf, rep->valuestring) : MB_OK;
+    if (rc == MB_OK)
+        rc = mb_model_save(&t->model, out, &prov);
+    cJSON *report = rc == MB_OK ? train_report(t, mb_clock_now() - started) : NULL;
+    if (rc == MB_OK && rf) {
+        rc = mb_report_commit(rf, report);
+        rf = NULL;
+    }
+    mb_report_discard(rf);
+    if (rc == MB_OK && !cJSON_IsTrue(cJSON_GetObjectItem(t->spec, "quiet")))
+        printf("mpibatch %s: trained on %ld documents (%llu bad) with %d ranks: %zu features, "
+               "%u iterations, %.2f s reading, %.2f s fitting\n  model: %s\n",
+               PACKAGE_VERSION, t->model.n_train_docs, (unsigned long long)t->st.bad, t->size,
+               t->model.n_active, t->iterations, t->t_read, t->t_fit, out);
+    cJSON_Delete(report);
+    return rc;
+}
+
+static mb_err check_required(const cJSON *spec)
+{
+    if (!cJSON_IsString(cJSON_GetObjectItem(spec, "input")))
+        return mb_error_set(MB_ERR_USAGE, "'input' is required (labelled JSON lines)");
+    if (!cJSON_IsString(cJSON_GetObjectItem(spec, "out")))
+        return mb_error_set(MB_ERR_USAGE, "'out' is required (the model file to write)");
+    return MB_OK;
+}
+
+static mb_err train_phases(trainer_run *t, double started)
+{
+    double t0 = mb_clock_now();
+    mb_err rc = read_pass(t);
+    t->t_read = mb_clock_now() - t0;
+    t0 = mb_clock_now();
+    if (rc == MB_OK)
+        rc = mb_comm_agree(t->comm, fit(t));
+    t->t_fit = mb_clock_now() - t0;
+    if (rc == MB_OK && t->rank == 0)
+        rc = save(t, started);
+    return rc == MB_OK ? mb_comm_agree(t->comm, rc) : rc;
+}
+
+static int train_main(int argc, char **argv, MPI_Comm comm)
+{
+    const mb_option *const tables[] = {train_options, NULL};
+    trainer_run t;
+    double started = mb_clock_now();
+    memset(&t, 0, sizeof t);
+    t.comm = comm;
+    MPI_Comm_rank(comm, &t.rank);
+    MPI_Comm_size(comm, &t.size);
+    /* Every rank parses the same argv, so all reach the same verdict. */
+    mb_err rc = mb_cli_command_spec(argc, argv, tables, &t.spec);
+    if (rc == MB_OK)
+        rc = check_required(t.spec);
+    if (rc == MB_OK) {
+        params_from_spec(t.spec, &t.st.params);
+        rc = train_phases(&t, started);
+    }
+    if (rc != MB_OK && t.rank == 0) {
+        fprintf(stderr, "mpibatch train: %s\n", mb_error_message());
+        if (rc == MB_ERR_USAGE)
+            fputs("Try 'mpibatch help train' for usage.\n", stderr);
+    }
+    mb_source_close(&t.source);
+    mb_collector_free(t.col);
+    cache_free(&t.st.docs);
+    mb_features_free(&t.st.scratch);
+    mb_train_stats_free(&t.st.stats);
+    if (t.prepared)
+        mb_model_free(&t.model);
+    cJSON_Delete(t.spec);
+    return mb_error_exit_status(rc);
+}
+
+static void train_help(FILE *fp)
+{
+    fputs("Usage: mpirun -n RANKS mpibatch train --input TRAIN.jsonl --out MODEL.h5 [OPTIONS]\n\n"
+          "Fit the topic classifier (multinomial logistic regression on hashed word\n"
+          "n-grams) on labelled arXiv JSON lines.  The model is the same, bit for bit,\n"
+          "at any rank count.\n\nOptions:\n", fp);
+    mb_options_print_help(train_options, fp);
+}
+
+const mb_command mb_command_train = {
+    .name = "train",
+    .summary = "fit the topic classifier on labelled JSON lines (same model at any rank count)",
+    .main = train_main,
+    .help = train_help,
+};

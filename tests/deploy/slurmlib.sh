@@ -1,0 +1,152 @@
+# shellcheck shell=sh
+# slurmlib.sh - a throw-away single-node Slurm cluster on 127.0.0.1 for the
+# deploy tests (sourced; POSIX sh). Needs root, munged, slurmctld, slurmd.
+#
+#   slurm_install          apt-get install slurm-wlm munge when missing (root)
+#   slurm_start DIR        munged, slurmctld, slurmd with every file in DIR;
+#                          exports SLURM_CONF; returns 1 if no idle node in 20 s
+#   slurm_stop             stops the daemons slurm_start started (always safe)
+#   slurm_submit ARGS...   sbatch ARGS; prints the job id
+#   slurm_wait END ID      waits (until time END) for the job to end; prints its state
+#
+# Each cluster has its own ports, munge socket, spool, TmpFS and a random
+# first job id, so several test runs on one machine do not meet.
+
+SLURM_DIR=
+SLURM_NODE=
+
+slurm_install() {
+    if command -v munged >/dev/null 2>&1 && command -v slurmctld >/dev/null 2>&1 &&
+        command -v slurmd >/dev/null 2>&1 && command -v sbatch >/dev/null 2>&1; then
+        return 0
+    fi
+    [ "$(id -u)" -eq 0 ] || return 1
+    echo "slurmlib: installing slurm-wlm munge"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -o DPkg::Lock::Timeout=900 install -y -q slurm-wlm munge >/dev/null 2>&1 ||
+        { apt-get -o DPkg::Lock::Timeout=900 update -q >/dev/null 2>&1 &&
+            apt-get -o DPkg::Lock::Timeout=900 install -y -q slurm-wlm munge >/dev/null 2>&1; }
+}
+
+# free_ports N: N TCP ports free on 127.0.0.1 now.
+free_ports() {
+    python3 -c 'import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
+}
+
+slurm_start() {
+    SLURM_DIR=$1
+    mkdir -p "$SLURM_DIR/state" "$SLURM_DIR/spool" "$SLURM_DIR/tmp"
+    chmod 700 "$SLURM_DIR"
+    # The node's name as slurmd sees it, and its real core count.
+    SLURM_NODE=$(slurmd -C 2>/dev/null | sed -n 's/^NodeName=\([^ ]*\).*/\1/p')
+    [ -n "$SLURM_NODE" ] || SLURM_NODE=$(hostname -s)
+    # shellcheck disable=SC2046
+    set -- $(free_ports 2)
+    dd if=/dev/urandom of="$SLURM_DIR/munge.key" bs=1024 count=1 2>/dev/null
+    chmod 600 "$SLURM_DIR/munge.key"
+    munged --force --key-file="$SLURM_DIR/munge.key" --socket="$SLURM_DIR/munge.sock" \
+        --pid-file="$SLURM_DIR/munged.pid" --log-file="$SLURM_DIR/munged.log" \
+        --seed-file="$SLURM_DIR/munged.seed" || return 1
+    cat >"$SLURM_DIR/slurm.conf" <<CONF
+ClusterName=mbtest
+SlurmctldHost=$SLURM_NODE(127.0.0.1)
+SlurmctldPort=$1
+SlurmdPort=$2
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+AuthInfo=socket=$SLURM_DIR/munge.sock
+CredType=cred/munge
+StateSaveLocation=$SLURM_DIR/state
+SlurmdSpoolDir=$SLURM_DIR/spool
+TmpFS=$SLURM_DIR/tmp
+SlurmctldPidFile=$SLURM_DIR/slurmctld.pid
+SlurmdPidFile=$SLURM_DIR/slurmd.pid
+SlurmctldLogFile=$SLURM_DIR/slurmctld.log
+SlurmdLogFile=$SLURM_DIR/slurmd.log
+FirstJobId=$(awk 'BEGIN { srand(); print 1000 + int(rand() * 900000) }')
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+SwitchType=switch/none
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+MpiDefault=pmix
+ReturnToService=2
+NodeName=$SLURM_NODE NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
+PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+CONF
+    SLURM_CONF=$SLURM_DIR/slurm.conf
+    export SLURM_CONF
+    slurmctld -c -f "$SLURM_CONF" || return 1
+    slurmd -f "$SLURM_CONF" -N "$SLURM_NODE" || return 1
+    i=0
+    while [ $i -lt 200 ]; do
+        [ "$(sinfo -h -o %t 2>/dev/null)" = idle ] && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# stop_pid FILE: TERM the daemon whose pid FILE holds, KILL it after 5 s.
+stop_pid() {
+    [ -f "$1" ] || return 0
+    pid=$(cat "$1")
+    [ -n "$pid" ] || return 0
+    kill "$pid" 2>/dev/null || return 0
+    i=0
+    while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -9 "$pid" 2>/dev/null || true
+}
+
+slurm_stop() {
+    [ -n "$SLURM_DIR" ] || return 0
+    stop_pid "$SLURM_DIR/slurmd.pid"
+    stop_pid "$SLURM_DIR/slurmctld.pid"
+    stop_pid "$SLURM_DIR/munged.pid"
+}
+
+# slurm_logs: the daemons' logs' last lines, for a failure message.
+slurm_logs() {
+    for f in "$SLURM_DIR"/slurmctld.log "$SLURM_DIR"/slurmd.log "$SLURM_DIR"/munged.log; do
+        [ -f "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }
+    done
+}
+
+# slurm_submit ARGS...: sbatch --parsable ARGS; prints the job id.
+slurm_submit() {
+    sid=$(sbatch --parsable "$@") || return 1
+    echo "${sid%%;*}"
+}
+
+# slurm_wait END ID: wait until at most time END (seconds since the epoch)
+# for job ID to end (cancelling it then); prints its final state
+# (COMPLETED, FAILED, ...).
+slurm_wait() {
+    wend=$1
+    [ -n "$2" ] || { echo NO_JOB; return 0; }
+    while :; do
+        wstate=$(scontrol show job "$2" -o 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
+        case $wstate in
+        PENDING | RUNNING | CONFIGURING | COMPLETING | SUSPENDED | "") ;;
+        *) break ;;
+        esac
+        if [ "$(date +%s)" -ge "$wend" ]; then
+            scancel "$2" 2>/dev/null
+            wstate="TIMEOUT_IN_TEST(was ${wstate:-unknown})"
+            break
+        fi
+        sleep 0.2
+    done
+    echo "$wstate"
+}

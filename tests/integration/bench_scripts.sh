@@ -1,0 +1,67 @@
+#!/bin/sh
+# benchmarks/speedup, granularity and overhead on tiny workloads: the CSV,
+# JSON and PNG they write, and their usage errors.  No timings are checked.
+. "$top_srcdir/tests/integration/lib.sh"
+B=$top_srcdir/benchmarks
+export MPIBATCH MPIEXEC
+
+# check_outputs DIR NAME ROWS COLUMNS: NAME.csv has this header and ROWS
+# data rows, NAME.json the same points, NAME.png is a PNG (with gnuplot).
+check_outputs() {
+    python3 - "$@" <<'PY' && ok || fail "$2 outputs"
+import csv, json, sys
+d, name, rows, columns = sys.argv[1:]
+table = list(csv.DictReader(open(f"{d}/{name}.csv")))
+assert list(table[0]) == columns.split(","), list(table[0])
+assert len(table) == int(rows), len(table)
+j = json.load(open(f"{d}/{name}.json"))
+assert set(j) == {"what", "machine", "command", "points"}, set(j)
+assert [str(p[columns.split(",")[0]]) for p in j["points"]] == [r[columns.split(",")[0]] for r in table]
+assert all(isinstance(p["wall_seconds"], float) and p["wall_seconds"] > 0 for p in j["points"])
+PY
+    if command -v gnuplot >/dev/null 2>&1; then
+        [ "$(head -c 4 "$1/$2.png" | tail -c 3)" = PNG ] && ok || fail "$2.png is not a PNG"
+    fi
+}
+
+sh "$B/speedup" --max-ranks 2 --repeats 3 --euler "--terms 1e5 --blocks 10" \
+    --sleep "--tasks 4 --seconds 0" --out "$WORK/sp" >"$WORK/sp.txt" || fail "speedup"
+# classify needs a model and documents: without --classify it is skipped.
+grep -q "^classify: .*, skipped$" "$WORK/sp.txt" && ok || fail "classify skip message"
+n=4
+check_outputs "$WORK/sp" speedup $n workload,ranks,wall_seconds,wall_min,wall_max,process_seconds,speedup,efficiency
+python3 - "$WORK/sp" $n <<'PY' && ok || fail "speedup values"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1] + "/speedup.csv")))
+assert [r["ranks"] for r in rows if r["workload"] == "euler"] == ["1", "2"]
+for r in rows:
+    assert float(r["wall_min"]) <= float(r["wall_seconds"]) <= float(r["wall_max"]), r
+    if r["ranks"] == "1":
+        assert float(r["speedup"]) == 1.0, r
+    assert abs(float(r["efficiency"]) - float(r["speedup"]) / int(r["ranks"])) < 1e-3, r
+runs = list(csv.DictReader(open(sys.argv[1] + "/speedup-runs.csv")))
+assert len(runs) == 3 * int(sys.argv[2]), len(runs)     # every repeat kept
+PY
+
+sh "$B/granularity" --ranks 2 --chunks 1,3 --repeats 1 --kernel sleep \
+    --workload "--tasks 6 --seconds 0" --out "$WORK/gr" >/dev/null || fail "granularity"
+check_outputs "$WORK/gr" granularity 2 chunk,wall_seconds,wall_min,wall_max,process_seconds,tasks_per_second,load_imbalance
+
+sh "$B/overhead" --ranks 2 --chunks 1,10 --tasks 100 --schedules static,dynamic --repeats 1 \
+    --out "$WORK/ov" >/dev/null || fail "overhead"
+check_outputs "$WORK/ov" overhead 4 schedule,chunk,wall_seconds,process_seconds,tasks_per_second,usec_per_task,tasks_per_second_end_to_end
+
+# Usage errors exit 2 and name the option.
+for args in "speedup --ranks 2,4" "speedup --repeats 0" "granularity --kernel nope" \
+    "overhead --chunks 1,,2" "overhead --schedules fast" "speedup --bogus 1" "granularity --ranks"; do
+    # shellcheck disable=SC2086  # a script name and its arguments
+    set -- $args
+    script=$1
+    shift
+    sh "$B/$script" --out "$WORK/bad" "$@" >/dev/null 2>"$WORK/err.txt"
+    code=$?
+    [ $code = 2 ] && grep -q -- "$1" "$WORK/err.txt" && ok ||
+        fail "$script $*: exit $code, $(cat "$WORK/err.txt")"
+done
+sh "$B/speedup" --help | grep -q -- "--max-ranks N" && ok || fail "speedup --help"
+finish

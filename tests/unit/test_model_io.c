@@ -1,0 +1,342 @@
+/* test_model_io.c - HDF5 model files and flat model buffers. */
+#define _POSIX_C_SOURCE 200809L
+#include "mpibatch/model_io.h"
+
+#include <check.h>
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "mpibatch/output.h"
+
+#define BITS 12
+
+static const char *const labels[] = {"animals", "space", "cooking"};
+
+static const struct { const char *title, *text; int label; } docs[] = {
+    {"Cats", "the cat purrs and the dog barks at the cat", 0},
+    {"Dogs", "a dog chases the cat while the horse sleeps", 0},
+    {"Pets", "cat food and dog toys for every pet owner", 0},
+    {"Orbits", "the planet orbits the star in a stable orbit", 1},
+    {"Galaxies", "the galaxy holds a billion star systems", 1},
+    {"Comets", "a comet passes the planet near the star", 1},
+    {"Bread", "bake the bread dough in the oven with salt", 2},
+    {"Soup", "boil the soup with salt and pepper in a pot", 2},
+    {"Pasta", "boil pasta in salt water in a large pot", 2},
+};
+#define N_DOCS (sizeof docs / sizeof docs[0])
+
+static const char *const probes[] = {
+    "my dog and my cat", "a new star near the galaxy", "salt for the soup",
+    "nothing known here",
+};
+#define N_PROBES (sizeof probes / sizeof probes[0])
+
+#define DIR_TEMPLATE "/tmp/mb_test_model_io_XXXXXX"
+static char dir[sizeof DIR_TEMPLATE];
+static mb_model trained;
+
+static void train(mb_model *m)
+{
+    mb_model_params p;
+    mb_features f;
+    mb_train_stats st;
+    mb_train_set ts;
+    mb_model_params_default(&p);
+    p.hash_bits = BITS;
+    p.min_df = 1;
+    p.l2 = 0.1;
+    ck_assert_int_eq(mb_features_init(&f, BITS, p.title_weight), MB_OK);
+    ck_assert_int_eq(mb_train_stats_init(&st, BITS, 3), MB_OK);
+    mb_train_set_init(&ts);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            ck_assert_int_eq(mb_model_prepare(m, &p, labels, 3, &st), MB_OK);
+        for (size_t i = 0; i < N_DOCS; i++) {
+            ck_assert_int_eq(mb_features_extract(&f, docs[i].title,
+                                                 strlen(docs[i].title),
+                                                 docs[i].text,
+                                                 strlen(docs[i].text)), 0);
+            if (pass == 0)
+                ck_assert_int_eq(mb_train_stats_add(&st, &f, docs[i].label),
+                                 MB_OK);
+            else
+                ck_assert_int_eq(mb_train_set_add(&ts, m, &f, docs[i].label),
+                                 MB_OK);
+        }
+    }
+    ck_assert_int_eq(mb_model_fit(m, &ts), MB_OK);
+    mb_train_set_free(&ts);
+    mb_train_stats_free(&st);
+    mb_features_free(&f);
+}
+
+static void setup(void)
+{
+    strcpy(dir, DIR_TEMPLATE);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    train(&trained);
+}
+
+static void teardown(void)
+{
+    mb_model_free(&trained);
+    rmdir(dir);
+}
+
+static void path_of(char *buf, size_t cap, const char *name)
+{
+    snprintf(buf, cap, "%s/%s", dir, name);
+}
+
+static void save(const char *path)
+{
+    mb_model_provenance prov = {"train.jsonl", 17};
+    ck_assert_int_eq(mb_model_save(&trained, path, &prov), MB_OK);
+}
+
+/* Same parameters, labels, bias and table bytes, and the same scores. */
+static void assert_same_model(const mb_model *a, const mb_model *b)
+{
+    mb_features f;
+    size_t n = a->n_buckets * (a->n_labels + 1);
+    ck_assert_uint_eq(a->params.hash_bits, b->params.hash_bits);
+    ck_assert_uint_eq(a->params.title_weight, b->params.title_weight);
+    ck_assert_uint_eq(a->params.min_df, b->params.min_df);
+    ck_assert_uint_eq(a->params.max_iter, b->params.max_iter);
+    ck_assert_double_eq(a->params.supervision, b->params.supervision);
+    ck_assert_double_eq(a->params.l2, b->params.l2);
+    ck_assert_double_eq(a->params.class_balance, b->params.class_balance);
+    ck_assert_double_eq(a->params.tol, b->params.tol);
+    ck_assert_uint_eq(a->n_labels, b->n_labels);
+    ck_assert_uint_eq(a->n_buckets, b->n_buckets);
+    ck_assert_uint_eq(a->n_active, b->n_active);
+    ck_assert_int_eq(a->n_train_docs, b->n_train_docs);
+    ck_assert_ptr_null(b->active);
+    for (size_t k = 0; k < a->n_labels; k++)
+        ck_assert_str_eq(a->labels[k], b->labels[k]);
+    ck_assert_int_eq(memcmp(a->bias, b->bias, a->n_labels * sizeof *a->bias),
+                     0);
+    ck_assert_int_eq(memcmp(a->table, b->table, n * sizeof *a->table), 0);
+    ck_assert_int_eq(mb_features_init(&f, BITS, a->params.title_weight), 0);
+    for (size_t i = 0; i < N_PROBES; i++) {
+        double sa[3], sb[3];
+        int la, lb;
+        ck_assert_int_eq(mb_model_predict(a, &f, NULL, 0, probes[i],
+                                          strlen(probes[i]), sa, &la), 0);
+        ck_assert_int_eq(mb_model_predict(b, &f, NULL, 0, probes[i],
+                                          strlen(probes[i]), sb, &lb), 0);
+        ck_assert_int_eq(la, lb);
+        ck_assert_int_eq(memcmp(sa, sb, sizeof sa), 0);
+    }
+    mb_features_free(&f);
+}
+
+static void read_str_attr(hid_t file, const char *name, char *buf,
+                          size_t cap)
+{
+    hid_t a = H5Aopen(file, name, H5P_DEFAULT), t = H5Tcopy(H5T_C_S1);
+    char *v = NULL;
+    H5Tset_size(t, H5T_VARIABLE);
+    ck_assert_int_ge(a, 0);
+    ck_assert_int_ge(H5Aread(a, t, &v), 0);
+    snprintf(buf, cap, "%s", v);
+    H5free_memory(v);
+    H5Tclose(t);
+    H5Aclose(a);
+}
+
+static long long read_int_attr(hid_t file, const char *name)
+{
+    long long v = -1;
+    hid_t a = H5Aopen(file, name, H5P_DEFAULT);
+    ck_assert_int_ge(a, 0);
+    ck_assert_int_ge(H5Aread(a, H5T_NATIVE_LLONG, &v), 0);
+    H5Aclose(a);
+    return v;
+}
+
+START_TEST(test_save_load_round_trip)
+{
+    char path[256], buf[64], *tmp;
+    mb_model m;
+    hid_t file;
+    path_of(path, sizeof path, "model.h5");
+    save(path);
+    tmp = mb_output_temp_name(path);
+    ck_assert_int_ne(access(tmp, F_OK), 0); /* renamed into place */
+    free(tmp);
+    ck_assert_int_eq(mb_model_load(&m, path), MB_OK);
+    assert_same_model(&trained, &m);
+    mb_model_free(&m);
+    file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    ck_assert_int_ge(file, 0);
+    read_str_attr(file, "format", buf, sizeof buf);
+    ck_assert_str_eq(buf, MB_MODEL_FORMAT);
+    read_str_attr(file, "mpibatch_version", buf, sizeof buf);
+    ck_assert_str_eq(buf, PACKAGE_VERSION);
+    read_str_attr(file, "train_file", buf, sizeof buf);
+    ck_assert_str_eq(buf, "train.jsonl");
+    /* Nothing that varies with the rank count or the time. */
+    ck_assert_int_eq(H5Aexists(file, "created"), 0);
+    ck_assert_int_eq(H5Aexists(file, "train_ranks"), 0);
+    ck_assert_int_eq(read_int_attr(file, "format_version"),
+                     MB_MODEL_FORMAT_VERSION);
+    ck_assert_int_eq(read_int_attr(file, "train_documents"), N_DOCS);
+    ck_assert_int_eq(read_int_attr(file, "train_iterations"), 17);
+    ck_assert_int_eq(read_int_attr(file, "hash_bits"), BITS);
+    H5Fclose(file);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_pack_unpack)
+{
+    size_t len = mb_model_packed_size(&trained);
+    unsigned char *buf = malloc(len);
+    mb_model m;
+    mb_model_pack(&trained, buf);
+    ck_assert_int_eq(mb_model_unpack(&m, buf, len), MB_OK);
+    assert_same_model(&trained, &m);
+    mb_model_free(&m);
+    /* Wrong length, wrong magic: refused, and nothing left to free. */
+    ck_assert_int_eq(mb_model_unpack(&m, buf, len - 1), MB_ERR_INPUT);
+    ck_assert_ptr_null(m.table);
+    ck_assert_int_eq(mb_model_unpack(&m, buf, 10), MB_ERR_INPUT);
+    buf[0] ^= 1;
+    ck_assert_int_eq(mb_model_unpack(&m, buf, len), MB_ERR_INPUT);
+    ck_assert_ptr_nonnull(strstr(mb_error_message(), "not a packed model"));
+    free(buf);
+}
+END_TEST
+
+/* Load must fail with MB_ERR_INPUT and a message naming path and why. */
+static void assert_load_fails(const char *path, const char *why)
+{
+    mb_model m;
+    ck_assert_int_eq(mb_model_load(&m, path), MB_ERR_INPUT);
+    ck_assert_ptr_nonnull(strstr(mb_error_message(), path));
+    ck_assert_msg(strstr(mb_error_message(), why) != NULL, "%s",
+                  mb_error_message());
+    ck_assert_ptr_null(m.table);
+}
+
+static void write_bytes(const char *path, const void *data, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_uint_eq(fwrite(data, 1, n, fp), n);
+    fclose(fp);
+}
+
+START_TEST(test_load_not_hdf5_or_truncated)
+{
+    char path[256], bad[256];
+    FILE *fp;
+    long size;
+    char *bytes;
+    path_of(bad, sizeof bad, "bad.h5");
+    write_bytes(bad, "{\"not\": \"hdf5\"}\n", 16);
+    assert_load_fails(bad, "not a readable HDF5 file");
+    path_of(path, sizeof path, "whole.h5");
+    save(path);
+    fp = fopen(path, "rb");
+    fseek(fp, 0, SEEK_END);
+    size = ftell(fp);
+    rewind(fp);
+    bytes = malloc((size_t)size);
+    ck_assert_uint_eq(fread(bytes, 1, (size_t)size, fp), (size_t)size);
+    fclose(fp);
+    write_bytes(bad, bytes, (size_t)size / 2);
+    assert_load_fails(bad, "HDF5");
+    free(bytes);
+    unlink(bad);
+    unlink(path);
+    assert_load_fails(path, "No such file");
+}
+END_TEST
+
+/* Save a model to path and open it for editing. */
+static hid_t saved_for_edit(const char *path)
+{
+    hid_t file;
+    save(path);
+    file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    ck_assert_int_ge(file, 0);
+    return file;
+}
+
+START_TEST(test_load_damaged_layout)
+{
+    char path[256];
+    hid_t file, space, d;
+    hsize_t three = 3;
+    long long v = MB_MODEL_FORMAT_VERSION + 1;
+    path_of(path, sizeof path, "damaged.h5");
+    file = saved_for_edit(path);
+    ck_assert_int_ge(H5Ldelete(file, "weights", H5P_DEFAULT), 0);
+    H5Fclose(file);
+    assert_load_fails(path, "missing dataset 'weights'");
+
+    file = saved_for_edit(path);
+    ck_assert_int_ge(H5Ldelete(file, "idf", H5P_DEFAULT), 0);
+    space = H5Screate_simple(1, &three, NULL);
+    d = H5Dcreate2(file, "idf", H5T_IEEE_F32LE, space, H5P_DEFAULT,
+                   H5P_DEFAULT, H5P_DEFAULT);
+    ck_assert_int_ge(d, 0);
+    H5Dclose(d);
+    H5Sclose(space);
+    H5Fclose(file);
+    assert_load_fails(path, "dataset 'idf' has rank 1 and 3 rows");
+
+    file = saved_for_edit(path);
+    ck_assert_int_ge(H5Adelete(file, "hash_bits"), 0);
+    H5Fclose(file);
+    assert_load_fails(path, "attribute 'hash_bits'");
+
+    file = saved_for_edit(path);
+    d = H5Aopen(file, "format_version", H5P_DEFAULT);
+    ck_assert_int_ge(H5Awrite(d, H5T_NATIVE_LLONG, &v), 0);
+    H5Aclose(d);
+    H5Fclose(file);
+    assert_load_fails(path, "format version 2; this mpibatch reads "
+                            "versions 1 to 1");
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_save_errors)
+{
+    char path[256];
+    mb_model untrained = {0};
+    path_of(path, sizeof path, "no/such/dir/model.h5");
+    ck_assert_int_eq(mb_model_save(&trained, path, NULL), MB_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(mb_error_message(), path));
+    path_of(path, sizeof path, "untrained.h5");
+    ck_assert_int_eq(mb_model_save(&untrained, path, NULL), MB_ERR_INTERNAL);
+    ck_assert_int_ne(access(path, F_OK), 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("model_io");
+    TCase *tc = tcase_create("core");
+    SRunner *sr;
+    int failed;
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_save_load_round_trip);
+    tcase_add_test(tc, test_pack_unpack);
+    tcase_add_test(tc, test_load_not_hdf5_or_truncated);
+    tcase_add_test(tc, test_load_damaged_layout);
+    tcase_add_test(tc, test_save_errors);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
