@@ -42,18 +42,29 @@ static void print_kernel_help(const mb_kernel *k, FILE *fp)
     mb_options_print_help(mb_job_options, fp);
 }
 
+/* Where positional arguments go: up to max of them into list. */
+typedef struct operands {
+    const char **list;
+    int max, n;
+} operands;
+
 /* Apply --name VALUE / --name=VALUE / --bool flags from argv[i..] to spec;
- * name is the kernel or command, for messages. */
+ * cmd names the kernel or command, for messages.  Other arguments are
+ * operands, refused when ops is NULL or full. */
 static mb_err apply_flags(cJSON *spec, const char *cmd, const mb_option *const *tables,
-                          int argc, char **argv, int i)
+                          int argc, char **argv, int i, operands *ops)
 {
     for (; i < argc; i++) {
         const char *arg = argv[i], *eq, *value;
         char name[64];
         cJSON *v;
         mb_err rc;
-        if (strncmp(arg, "--", 2) != 0)
-            return mb_error_set(MB_ERR_USAGE, "unexpected argument '%s'", arg);
+        if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
+            if (!ops || ops->n == ops->max)
+                return mb_error_set(MB_ERR_USAGE, "unexpected argument '%s'", arg);
+            ops->list[ops->n++] = arg;
+            continue;
+        }
         eq = strchr(arg, '=');
         snprintf(name, sizeof name, "%.*s", (int)(eq ? eq - arg - 2 : (long)strlen(arg + 2)), arg + 2);
         const mb_option *o = mb_options_find(tables, name);
@@ -125,7 +136,7 @@ static mb_err spec_from_file(int argc, char **argv, cJSON **spec)
     }
     *spec = probe.spec;
     const mb_option *const tables[] = {probe.kernel->options, mb_job_options, NULL};
-    return apply_flags(*spec, probe.kernel->name, tables, argc, argv, 3);
+    return apply_flags(*spec, probe.kernel->name, tables, argc, argv, 3, NULL);
 }
 
 static mb_err spec_from_flags(const mb_kernel *k, int argc, char **argv, cJSON **spec)
@@ -134,7 +145,7 @@ static mb_err spec_from_flags(const mb_kernel *k, int argc, char **argv, cJSON *
         return mb_error_set(MB_ERR_NOMEM, "out of memory");
     cJSON_AddStringToObject(*spec, "kernel", k->name);
     const mb_option *const tables[] = {k->options, mb_job_options, NULL};
-    return apply_flags(*spec, k->name, tables, argc, argv, 2);
+    return apply_flags(*spec, k->name, tables, argc, argv, 2, NULL);
 }
 
 static int is_help(const char *a)
@@ -157,12 +168,16 @@ static mb_err help(int argc, char **argv, FILE *out)
     return MB_OK;
 }
 
-mb_err mb_cli_command_spec(int argc, char **argv, const mb_option *const *tables, cJSON **spec)
+mb_err mb_cli_command_spec(int argc, char **argv, const mb_option *const *tables, cJSON **spec,
+                           const char **list, int max, int *n)
 {
+    operands ops = {list, max, 0};
     mb_err rc;
     if (!(*spec = cJSON_CreateObject()))
         return mb_error_set(MB_ERR_NOMEM, "out of memory");
-    rc = apply_flags(*spec, argv[0], tables, argc, argv, 1);
+    rc = apply_flags(*spec, argv[0], tables, argc, argv, 1, list ? &ops : NULL);
+    if (n)
+        *n = ops.n;
     if (rc == MB_OK)
         rc = mb_options_validate(*spec, tables, NULL, "command line");
     if (rc != MB_OK) {

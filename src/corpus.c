@@ -180,7 +180,7 @@ static int corpus_main(int argc, char **argv, MPI_Comm comm)
     const mb_option *const tables[] = {corpus_options, NULL};
     cJSON *spec = NULL;
     int rank;
-    mb_err rc = mb_cli_command_spec(argc, argv, tables, &spec);
+    mb_err rc = mb_cli_command_spec(argc, argv, tables, &spec, NULL, 0, NULL);
     MPI_Comm_rank(comm, &rank);
     if (rc == MB_OK && !cJSON_IsString(cJSON_GetObjectItem(spec, "out")))
         rc = mb_error_set(MB_ERR_USAGE, "'out' is required (the file to write)");

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "mpibatch/docstore.h"
+#include "mpibatch/h5util.h"
 #include "mpibatch/output.h"
 
 enum { D_ID, D_TITLE, D_ABSTRACT, D_CATS, NSTR };
@@ -24,26 +25,10 @@ struct mb_docstore_writer {
     uint64_t written;
 };
 
-static herr_t first_desc(unsigned n, const H5E_error2_t *e, void *data)
-{
-    if (n == 0 && e->desc)
-        snprintf(data, 256, "%s", e->desc);
-    return 0;
-}
-
 static mb_err h5_error(mb_err code, const char *what, const char *path)
 {
-    char desc[256] = "unknown HDF5 error";
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_desc, desc);
-    return mb_error_set(code, "%s '%s': %s", what, path, desc);
-}
-
-static hid_t vlen_utf8(void)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    return t;
+    char why[256];
+    return mb_error_set(code, "%s '%s': %s", what, path, mb_h5_reason(why, sizeof why));
 }
 
 static hid_t column(hid_t g, const char *name, hid_t type)
@@ -56,29 +41,6 @@ static hid_t column(hid_t g, const char *name, hid_t type)
     H5Pclose(plist);
     H5Sclose(space);
     return d;
-}
-
-static herr_t attr_str(hid_t obj, const char *name, const char *value)
-{
-    hid_t t = vlen_utf8(), s = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a >= 0 ? H5Awrite(a, t, &value) : -1;
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(s);
-    H5Tclose(t);
-    return rc;
-}
-
-static herr_t attr_u64(hid_t obj, const char *name, uint64_t v)
-{
-    hid_t s = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, H5T_STD_U64LE, s, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a >= 0 ? H5Awrite(a, H5T_NATIVE_UINT64, &v) : -1;
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(s);
-    return rc;
 }
 
 static void writer_free(mb_docstore_writer *w, int remove_tmp)
@@ -109,7 +71,7 @@ mb_err mb_docstore_create(mb_docstore_writer **wp, const char *path, const char 
     mb_docstore_writer *w = calloc(1, sizeof *w);
     hid_t g;
     *wp = NULL;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    mb_h5_quiet();
     if (!w || !(w->path = strdup(path)) || !(w->tmp = mb_output_temp_name(path))) {
         if (w)
             writer_free(w, 0);
@@ -122,7 +84,7 @@ mb_err mb_docstore_create(mb_docstore_writer **wp, const char *path, const char 
         return rc;
     }
     fclose(probe);
-    w->strtype = vlen_utf8();
+    w->strtype = mb_h5_utf8();
     if ((w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
         (g = H5Gcreate2(w->file, "documents", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
         goto fail;
@@ -132,9 +94,9 @@ mb_err mb_docstore_create(mb_docstore_writer **wp, const char *path, const char 
     w->line = column(g, "line", H5T_STD_I64LE);
     H5Gclose(g);
     if (w->str[NSTR - 1] < 0 || w->label < 0 || w->line < 0 ||
-        attr_str(w->file, "format", MB_DOCSTORE_FORMAT) < 0 ||
-        attr_u64(w->file, "format_version", MB_DOCSTORE_VERSION) < 0 ||
-        attr_str(w->file, "source", source) < 0)
+        mb_h5_put_str(w->file, "format", MB_DOCSTORE_FORMAT) < 0 ||
+        mb_h5_put_u64(w->file, "format_version", MB_DOCSTORE_VERSION) < 0 ||
+        mb_h5_put_str(w->file, "source", source) < 0)
         goto fail;
     *wp = w;
     return MB_OK;
@@ -194,7 +156,7 @@ mb_err mb_docstore_append(mb_docstore_writer *w, const mb_jsonl_record *r, uint6
 mb_err mb_docstore_close(mb_docstore_writer *w)
 {
     mb_err rc = flush(w);
-    if (rc == MB_OK && attr_u64(w->file, "documents", w->written) < 0)
+    if (rc == MB_OK && mb_h5_put_u64(w->file, "documents", w->written) < 0)
         rc = h5_error(MB_ERR_IO, "cannot write document store", w->path);
     for (int c = 0; c < NSTR; c++) {
         H5Dclose(w->str[c]);
@@ -354,12 +316,12 @@ mb_err mb_source_open_docstore(mb_source *src, const char *path)
     store_reader *r = calloc(1, sizeof *r);
     mb_err rc;
     memset(src, 0, sizeof *src);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    mb_h5_quiet();
     if (!r || !(r->path = strdup(path))) {
         reader_close(r);
         return mb_error_set(MB_ERR_NOMEM, "out of memory opening '%s'", path);
     }
-    r->strtype = vlen_utf8();
+    r->strtype = mb_h5_utf8();
     if ((r->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
         rc = h5_error(MB_ERR_INPUT, "cannot open document store", path);
     else if ((rc = check_format(r)) == MB_OK)

@@ -130,7 +130,7 @@ static int import_main(int argc, char **argv, MPI_Comm comm)
     memset(&im, 0, sizeof im);
     MPI_Comm_rank(comm, &rank);
     cJSON *spec = NULL;
-    mb_err rc = mb_cli_command_spec(argc, argv, tables, &spec);
+    mb_err rc = mb_cli_command_spec(argc, argv, tables, &spec, NULL, 0, NULL);
     im.spec = spec;
     if (rc == MB_OK && (!cJSON_IsString(cJSON_GetObjectItem(spec, "input")) ||
                         !cJSON_IsString(cJSON_GetObjectItem(spec, "out"))))

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "mpibatch/h5util.h"
 #include "mpibatch/output.h"
 #include "mpibatch/row.h"
 
@@ -34,19 +35,10 @@ struct mb_output {
     uint64_t fails_written;
 };
 
-/* HDF5's innermost error description, for messages. */
-static herr_t first_desc(unsigned n, const H5E_error2_t *e, void *data)
-{
-    if (n == 0 && e->desc)
-        snprintf(data, 256, "%s", e->desc);
-    return 0;
-}
-
 static mb_err h5_error(const char *what, const char *path)
 {
-    char desc[256] = "unknown HDF5 error";
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_desc, desc);
-    return mb_error_set(MB_ERR_IO, "%s '%s': %s", what, path, desc);
+    char why[256];
+    return mb_error_set(MB_ERR_IO, "%s '%s': %s", what, path, mb_h5_reason(why, sizeof why));
 }
 
 char *mb_output_temp_name(const char *path)
@@ -75,26 +67,6 @@ static hid_t make_dataset(hid_t group, const char *name, hid_t type, unsigned co
     return d;
 }
 
-static hid_t str_type(void)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    return t;
-}
-
-static mb_err set_str_attr(hid_t obj, const char *name, const char *value)
-{
-    hid_t t = str_type(), space = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, t, space, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a >= 0 ? H5Awrite(a, t, &value) : -1;
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(space);
-    H5Tclose(t);
-    return rc < 0 ? MB_ERR_IO : MB_OK;
-}
-
 /* The file (and memory) type of a result field; the caller closes it. */
 static hid_t field_type(const mb_field *f)
 {
@@ -118,7 +90,7 @@ static mb_err create_layout(mb_output *o, const char *kernel, const char *spec)
         const mb_field *f = &o->fields[i];
         hid_t type = field_type(f);
         o->dsets[i] = make_dataset(res, f->name, type, f->type == MB_FIELD_STR ? 1 : f->count);
-        if (o->dsets[i] < 0 || (f->doc && set_str_attr(o->dsets[i], "description", f->doc)))
+        if (o->dsets[i] < 0 || (f->doc && mb_h5_put_str(o->dsets[i], "description", f->doc)))
             rc = MB_ERR_IO;
         H5Tclose(type);
     }
@@ -129,7 +101,7 @@ static mb_err create_layout(mb_output *o, const char *kernel, const char *spec)
     }
     if (rc == MB_OK) {
         hid_t g = H5Gcreate2(o->file, "failures", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        hid_t st = str_type();
+        hid_t st = mb_h5_utf8();
         o->fail_task = g >= 0 ? make_dataset(g, "task", H5T_STD_I64LE, 1) : -1;
         o->fail_reason = g >= 0 ? make_dataset(g, "reason", st, 1) : -1;
         if (o->fail_task < 0 || o->fail_reason < 0)
@@ -138,10 +110,10 @@ static mb_err create_layout(mb_output *o, const char *kernel, const char *spec)
         if (g >= 0)
             H5Gclose(g);
     }
-    if (rc == MB_OK && (set_str_attr(o->file, "program", "mpibatch") ||
-                        set_str_attr(o->file, "version", PACKAGE_VERSION) ||
-                        set_str_attr(o->file, "kernel", kernel) ||
-                        set_str_attr(o->file, "job", spec)))
+    if (rc == MB_OK && (mb_h5_put_str(o->file, "program", "mpibatch") ||
+                        mb_h5_put_str(o->file, "version", PACKAGE_VERSION) ||
+                        mb_h5_put_str(o->file, "kernel", kernel) ||
+                        mb_h5_put_str(o->file, "job", spec)))
         rc = MB_ERR_IO;
     if (res >= 0)
         H5Gclose(res);
@@ -167,7 +139,7 @@ mb_err mb_output_open(mb_output **out, const char *path, const mb_field *fields,
     mb_output *o = calloc(1, sizeof *o);
     mb_err rc = MB_ERR_NOMEM;
     *out = NULL;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported through h5_error */
+    mb_h5_quiet(); /* errors are reported through h5_error */
     if (!o)
         return mb_error_set(rc, "out of memory opening '%s'", path);
     o->file = -1;
@@ -286,7 +258,7 @@ mb_err mb_output_append(mb_output *o, const double *rows, size_t n)
 
 static mb_err flush_failures(mb_output *o)
 {
-    hid_t st = str_type();
+    hid_t st = mb_h5_utf8();
     herr_t rc = 0;
     if (o->nfail > 0) {
         rc = write_rows(o->fail_task, H5T_NATIVE_INT64, o->fails_written, o->nfail, 1, o->ftask);
@@ -315,7 +287,7 @@ static mb_err write_hosts(mb_output *o, const char *const *hosts, int nranks)
 {
     hsize_t dims[1] = {(hsize_t)nranks};
     hid_t g = H5Gcreate2(o->file, "ranks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    hid_t t = str_type(), space = H5Screate_simple(1, dims, NULL);
+    hid_t t = mb_h5_utf8(), space = H5Screate_simple(1, dims, NULL);
     hid_t d = g >= 0 ? H5Dcreate2(g, "host", t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
     herr_t rc = d >= 0 ? H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, hosts) : -1;
     if (d >= 0)
@@ -329,13 +301,8 @@ static mb_err write_hosts(mb_output *o, const char *const *hosts, int nranks)
 
 static mb_err write_tasks_attr(mb_output *o)
 {
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(o->file, "tasks", H5T_STD_U64LE, space, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a >= 0 ? H5Awrite(a, H5T_NATIVE_UINT64, &o->written) : -1;
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(space);
-    return rc < 0 ? h5_error("cannot write attributes to", o->path) : MB_OK;
+    return mb_h5_put_u64(o->file, "tasks", o->written) < 0
+        ? h5_error("cannot write attributes to", o->path) : MB_OK;
 }
 
 static void close_handles(mb_output *o)
@@ -381,7 +348,7 @@ mb_err mb_output_close(mb_output *o, const char *const *hosts, int nranks,
         rc = write_hosts(o, hosts, nranks);
     if (rc == MB_OK)
         rc = write_tasks_attr(o);
-    if (rc == MB_OK && set_str_attr(o->file, "result", result_json ? result_json : "{}"))
+    if (rc == MB_OK && mb_h5_put_str(o->file, "result", result_json ? result_json : "{}"))
         rc = h5_error("cannot write attributes to", o->path);
     close_handles(o);
     if (H5Fclose(o->file) < 0 && rc == MB_OK)

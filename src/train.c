@@ -322,7 +322,7 @@ static int train_main(int argc, char **argv, MPI_Comm comm)
     MPI_Comm_rank(comm, &t.rank);
     MPI_Comm_size(comm, &t.size);
     /* Every rank parses the same argv, so all reach the same verdict. */
-    mb_err rc = mb_cli_command_spec(argc, argv, tables, &t.spec);
+    mb_err rc = mb_cli_command_spec(argc, argv, tables, &t.spec, NULL, 0, NULL);
     if (rc == MB_OK)
         rc = check_required(t.spec);
     if (rc == MB_OK) {

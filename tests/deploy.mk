@@ -4,6 +4,3 @@ INTEGRATION_TESTS += tests/deploy/slurm.sh tests/deploy/azure.sh tests/deploy/cf
 # tests' logs, which `make dist` would pick up with the whole folder.
 EXTRA_DIST += azure tests/deploy/slurmlib.sh tests/deploy/batch.py \
 	tests/deploy/batch-schema.json tests/deploy/clusters.py
-# The nodes (cfncluster/bootstrap.sh, the Azure start task) build from a
-# release tarball with tools/bootstrap.sh, so the tarball carries tools/.
-EXTRA_DIST += tools

@@ -15,7 +15,10 @@ mb_err mb_cli_parse(int argc, char **argv, FILE *out, char **spec, int *done);
 
 /* For commands: parse argv[1..] (argv[0] is the command's name) as flags of
  * the NULL-terminated tables into a validated spec with defaults filled
- * in; the caller owns *spec.  Errors name the flag. */
-mb_err mb_cli_command_spec(int argc, char **argv, const mb_option *const *tables, cJSON **spec);
+ * in; the caller owns *spec.  Errors name the flag.  Up to max positional
+ * arguments are stored in list (pointers into argv) and counted in *n;
+ * with list NULL none is accepted. */
+mb_err mb_cli_command_spec(int argc, char **argv, const mb_option *const *tables, cJSON **spec,
+                           const char **list, int max, int *n);
 
 #endif

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mpibatch/cli.h"
 #include "mpibatch/comm.h"
 #include "mpibatch/url.h"
 #include "mpibatch/urlio.h"
@@ -33,54 +34,18 @@ static bool is_help(const char *a)
     return !strcmp(a, "--help") || !strcmp(a, "-h");
 }
 
-/* One --name[=VALUE] flag at argv[*i] into spec. */
-static mb_err apply_flag(cJSON *spec, int argc, char **argv, int *i)
-{
-    const mb_option *const tables[] = {mb_url_options, NULL};
-    const char *arg = argv[*i], *eq = strchr(arg, '='), *value;
-    char name[64];
-    const mb_option *o;
-    cJSON *v;
-    mb_err rc;
-    snprintf(name, sizeof name, "%.*s", (int)(eq ? eq - arg - 2 : (long)strlen(arg + 2)), arg + 2);
-    if (!(o = mb_options_find(tables, name)))
-        return mb_error_set(MB_ERR_USAGE, "unknown option --%s for 'cp' (see mpibatch help cp)",
-                            name);
-    if (eq)
-        value = eq + 1;
-    else if (o->type == MB_OPT_BOOL)
-        value = "true";
-    else if (*i + 1 < argc)
-        value = argv[++*i];
-    else
-        return mb_error_set(MB_ERR_USAGE, "option --%s needs a value", name);
-    if ((rc = mb_options_parse_flag(o, value, &v)) != MB_OK)
-        return rc;
-    cJSON_DeleteItemFromObjectCaseSensitive(spec, name); /* the last one given wins */
-    cJSON_AddItemToObject(spec, name, v);
-    return MB_OK;
-}
-
 /* Flags anywhere, exactly two operands. */
 static mb_err parse(int argc, char **argv, mb_url_opts *o, const char **src, const char **dst)
 {
     const mb_option *const tables[] = {mb_url_options, NULL};
     const char *operands[2];
     int n = 0;
-    cJSON *spec = cJSON_CreateObject();
-    mb_err rc = spec ? MB_OK : mb_error_set(MB_ERR_NOMEM, "out of memory");
-    for (int i = 1; rc == MB_OK && i < argc; i++) {
-        if (strncmp(argv[i], "--", 2) == 0 && argv[i][2])
-            rc = apply_flag(spec, argc, argv, &i);
-        else if (n < 2)
-            operands[n++] = argv[i];
-        else
-            rc = mb_error_set(MB_ERR_USAGE, "cp takes two operands, SRC and DST");
-    }
+    cJSON *spec = NULL;
+    mb_err rc = mb_cli_command_spec(argc, argv, tables, &spec, operands, 2, &n);
+    if (rc == MB_ERR_USAGE && strncmp(mb_error_message(), "unexpected argument", 19) == 0)
+        rc = mb_error_set(MB_ERR_USAGE, "cp takes two operands, SRC and DST");
     if (rc == MB_OK && n != 2)
         rc = mb_error_set(MB_ERR_USAGE, "cp needs SRC and DST: mpibatch cp [OPTIONS] SRC DST");
-    if (rc == MB_OK)
-        rc = mb_options_validate(spec, tables, NULL, "command line");
     if (rc == MB_OK) {
         mb_url_opts_from_spec(spec, o);
         *src = operands[0];

@@ -1,5 +1,6 @@
 /* model_io.c - classifier models in HDF5 files and in flat buffers. */
 #define _POSIX_C_SOURCE 200809L
+#include "mpibatch/h5util.h"
 #include "mpibatch/model_io.h"
 
 #include <errno.h>
@@ -61,13 +62,6 @@ typedef struct pack_header {
 } pack_header;
 
 /* HDF5's innermost error description, for messages. */
-static herr_t first_desc(unsigned n, const H5E_error2_t *e, void *data)
-{
-    if (n == 0 && e->desc)
-        snprintf(data, 256, "%s", e->desc);
-    return 0;
-}
-
 /* Record "model file 'path': <message>" with the given code. */
 static mb_err file_error(mb_err code, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -85,9 +79,8 @@ static mb_err file_error(mb_err code, const char *path, const char *fmt, ...)
 /* file_error with HDF5's own description of the failure appended. */
 static mb_err h5_error(mb_err code, const char *path, const char *what)
 {
-    char desc[256] = "unknown HDF5 error";
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_desc, desc);
-    return file_error(code, path, "%s (%s)", what, desc);
+    char why[256];
+    return file_error(code, path, "%s (%s)", what, mb_h5_reason(why, sizeof why));
 }
 
 static void sparse_free(sparse_model *s)
@@ -185,50 +178,16 @@ static mb_err model_from_sparse(mb_model *m, const sparse_model *s,
 
 /* ---- writing ---------------------------------------------------------- */
 
-static hid_t str_type(void)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    return t;
-}
-
-/* One scalar attribute of obj; returns < 0 on failure. */
-static herr_t put_attr(hid_t obj, const char *name, hid_t file_type,
-                       hid_t mem_type, const void *value)
-{
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, file_type, space, H5P_DEFAULT,
-                         H5P_DEFAULT);
-    herr_t rc = a >= 0 ? H5Awrite(a, mem_type, value) : -1;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(space);
-    return rc;
-}
-
-static herr_t put_str_attr(hid_t obj, const char *name, const char *value)
-{
-    hid_t t = str_type();
-    herr_t rc = put_attr(obj, name, t, t, &value);
-    H5Tclose(t);
-    return rc;
-}
-
-static herr_t put_int_attr(hid_t obj, const char *name, long long v)
-{
-    return put_attr(obj, name, H5T_STD_I64LE, H5T_NATIVE_LLONG, &v);
-}
-
 static herr_t put_param_attrs(hid_t file, const mb_model_params *p)
 {
     herr_t rc = 0;
     for (size_t i = 0; rc >= 0 && i < N_PARAM_ATTRS; i++) {
         const char *field = (const char *)p + param_attrs[i].offset;
         if (param_attrs[i].is_double)
-            rc = put_attr(file, param_attrs[i].name, H5T_IEEE_F64LE,
+            rc = mb_h5_put_scalar(file, param_attrs[i].name, H5T_IEEE_F64LE,
                           H5T_NATIVE_DOUBLE, field);
         else
-            rc = put_attr(file, param_attrs[i].name, H5T_STD_U32LE,
+            rc = mb_h5_put_scalar(file, param_attrs[i].name, H5T_STD_U32LE,
                           H5T_NATIVE_UINT, field);
     }
     return rc;
@@ -240,19 +199,19 @@ static herr_t put_param_attrs(hid_t file, const mb_model_params *p)
 static herr_t put_root_attrs(hid_t file, const mb_model *m,
                              const mb_model_provenance *prov)
 {
-    if (put_str_attr(file, "format", MB_MODEL_FORMAT) < 0 ||
-        put_int_attr(file, "format_version", MB_MODEL_FORMAT_VERSION) < 0 ||
+    if (mb_h5_put_str(file, "format", MB_MODEL_FORMAT) < 0 ||
+        mb_h5_put_i64(file, "format_version", MB_MODEL_FORMAT_VERSION) < 0 ||
         put_param_attrs(file, &m->params) < 0 ||
-        put_int_attr(file, "token_max", MB_TOKEN_MAX) < 0 ||
-        put_int_attr(file, "prefix_bytes", MB_FEATURES_PREFIX) < 0 ||
-        put_str_attr(file, "hash", HASH_NAME) < 0 ||
-        put_int_attr(file, "train_documents", m->n_train_docs) < 0 ||
-        put_str_attr(file, "mpibatch_version", PACKAGE_VERSION) < 0)
+        mb_h5_put_i64(file, "token_max", MB_TOKEN_MAX) < 0 ||
+        mb_h5_put_i64(file, "prefix_bytes", MB_FEATURES_PREFIX) < 0 ||
+        mb_h5_put_str(file, "hash", HASH_NAME) < 0 ||
+        mb_h5_put_i64(file, "train_documents", m->n_train_docs) < 0 ||
+        mb_h5_put_str(file, "mpibatch_version", PACKAGE_VERSION) < 0)
         return -1;
     if (!prov) return 0;
-    if (put_str_attr(file, "train_file",
+    if (mb_h5_put_str(file, "train_file",
                      prov->train_file ? prov->train_file : "") < 0 ||
-        put_int_attr(file, "train_iterations", prov->iterations) < 0)
+        mb_h5_put_i64(file, "train_iterations", prov->iterations) < 0)
         return -1;
     return 0;
 }
@@ -288,7 +247,7 @@ static herr_t put_array(hid_t file, const char *name, hid_t file_type,
 static herr_t put_labels(hid_t file, const mb_model *m)
 {
     const char *names[MB_MODEL_MAX_LABELS];
-    hid_t t = str_type();
+    hid_t t = mb_h5_utf8();
     herr_t rc;
     for (size_t k = 0; k < m->n_labels; k++) names[k] = m->labels[k];
     rc = put_array(file, "labels", t, t, m->n_labels, 0, names);
@@ -319,7 +278,7 @@ mb_err mb_model_save(const mb_model *m, const char *path,
     char *tmp = mb_output_temp_name(path), msg[128];
     hid_t file = -1;
     mb_err err = MB_OK;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* reported through h5_error */
+    mb_h5_quiet(); /* reported through h5_error */
     if (!tmp) return mb_error_set(MB_ERR_NOMEM, "saving '%s'", path);
     if (!m->table || m->active)
         err = file_error(MB_ERR_INTERNAL, path, "the model is not trained");
@@ -362,7 +321,7 @@ static int get_attr(hid_t file, const char *name, hid_t mem_type,
 static int get_str_attr(hid_t file, const char *name, char *buf, size_t cap,
                         char *msg, size_t msg_cap)
 {
-    hid_t t = str_type();
+    hid_t t = mb_h5_utf8();
     char *value = NULL;
     int ok = get_attr(file, name, t, &value, msg, msg_cap);
     if (ok) snprintf(buf, cap, "%s", value ? value : "");
@@ -468,7 +427,7 @@ static int get_labels(hid_t file, mb_model *m, char *msg, size_t cap)
                  MB_MODEL_MAX_LABELS);
         return 0;
     }
-    t = str_type();
+    t = mb_h5_utf8();
     ok = read_all(d, t, names, "labels", msg, cap);
     for (size_t k = 0; ok && k < n; k++) {
         if (!names[k] || strlen(names[k]) > MB_MODEL_LABEL_MAX) {
@@ -527,7 +486,7 @@ mb_err mb_model_load(mb_model *m, const char *path)
     hid_t file;
     mb_err err;
     memset(m, 0, sizeof *m);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* reported through h5_error */
+    mb_h5_quiet(); /* reported through h5_error */
     if (access(path, R_OK) != 0)
         return file_error(MB_ERR_INPUT, path, "%s", strerror(errno));
     if ((file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
