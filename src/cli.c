@@ -7,6 +7,8 @@
 #include "mpibatch/cli.h"
 #include "mpibatch/command.h"
 #include "mpibatch/job.h"
+#include "mpibatch/stage.h"
+#include "mpibatch/url.h"
 
 static void print_usage(FILE *fp)
 {
@@ -40,6 +42,8 @@ static void print_kernel_help(const mb_kernel *k, FILE *fp)
     mb_options_print_help(k->options, fp);
     fputs("\nOptions of every kernel:\n", fp);
     mb_options_print_help(mb_job_options, fp);
+    fputs("\nStorage options (paths may be URLs: docs/storage.md):\n", fp);
+    mb_options_print_help(mb_url_options, fp);
 }
 
 /* Where positional arguments go: up to max of them into list. */
@@ -87,19 +91,20 @@ static mb_err apply_flags(cJSON *spec, const char *cmd, const mb_option *const *
     return MB_OK;
 }
 
-static mb_err read_file(const char *path, char **text)
+/* Read the job file at path (shown to users as `name`). */
+static mb_err read_file(const char *path, const char *name, char **text)
 {
     FILE *fp = fopen(path, "rb");
     size_t len = 0, cap = 4096, n;
     char *buf = NULL;
     if (!fp)
-        return mb_error_set(MB_ERR_INPUT, "cannot read job file '%s': %s", path, strerror(errno));
+        return mb_error_set(MB_ERR_INPUT, "cannot read job file '%s': %s", name, strerror(errno));
     for (;;) {
         char *nb = realloc(buf, cap + 1);
         if (!nb) {
             free(buf);
             fclose(fp);
-            return mb_error_set(MB_ERR_NOMEM, "out of memory reading '%s'", path);
+            return mb_error_set(MB_ERR_NOMEM, "out of memory reading '%s'", name);
         }
         buf = nb;
         len += n = fread(buf + len, 1, cap - len, fp);
@@ -112,7 +117,7 @@ static mb_err read_file(const char *path, char **text)
     buf[len] = '\0';
     if (bad) {
         free(buf);
-        return mb_error_set(MB_ERR_INPUT, "cannot read job file '%s': read error or NUL byte", path);
+        return mb_error_set(MB_ERR_INPUT, "cannot read job file '%s': read error or NUL byte", name);
     }
     *text = buf;
     return MB_OK;
@@ -126,7 +131,14 @@ static mb_err spec_from_file(int argc, char **argv, cJSON **spec)
     mb_err rc;
     if (argc < 3)
         return mb_error_set(MB_ERR_USAGE, "'run' needs a job file: mpibatch run JOB.json");
-    if ((rc = read_file(argv[2], &text)) != MB_OK)
+    mb_url_opts o;
+    mb_staged job;
+    mb_url_opts_default(&o);
+    rc = mb_stage_input(&job, argv[2], &o);
+    if (rc == MB_OK)
+        rc = read_file(job.local, argv[2], &text);
+    mb_stage_release(&job);
+    if (rc != MB_OK)
         return rc;
     rc = mb_job_from_text(text, argv[2], &probe); /* validates the file alone first */
     free(text);
@@ -135,7 +147,7 @@ static mb_err spec_from_file(int argc, char **argv, cJSON **spec)
         return rc;
     }
     *spec = probe.spec;
-    const mb_option *const tables[] = {probe.kernel->options, mb_job_options, NULL};
+    const mb_option *const tables[] = {probe.kernel->options, mb_job_options, mb_url_options, NULL};
     return apply_flags(*spec, probe.kernel->name, tables, argc, argv, 3, NULL);
 }
 
@@ -144,7 +156,7 @@ static mb_err spec_from_flags(const mb_kernel *k, int argc, char **argv, cJSON *
     if (!(*spec = cJSON_CreateObject()))
         return mb_error_set(MB_ERR_NOMEM, "out of memory");
     cJSON_AddStringToObject(*spec, "kernel", k->name);
-    const mb_option *const tables[] = {k->options, mb_job_options, NULL};
+    const mb_option *const tables[] = {k->options, mb_job_options, mb_url_options, NULL};
     return apply_flags(*spec, k->name, tables, argc, argv, 2, NULL);
 }
 

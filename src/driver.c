@@ -20,6 +20,8 @@
 #include "mpibatch/report.h"
 #include "mpibatch/schedule.h"
 #include "mpibatch/source.h"
+#include "mpibatch/stage.h"
+#include "mpibatch/url.h"
 
 typedef struct driver {
     MPI_Comm comm;
@@ -34,6 +36,8 @@ typedef struct driver {
     mb_report_file *report;   /* rank 0 */
     mb_collector *col;        /* rank 0 */
     mb_source source;         /* rank 0, kernels with input */
+    mb_staged out_at, report_at; /* rank 0: where --out and --report go */
+    mb_url_opts url;
 } driver;
 
 /* Rank 0 parses argv; every rank learns the spec or that nothing runs. */
@@ -83,22 +87,32 @@ static mb_err gather_hosts(driver *d)
     return rc;
 }
 
-/* Rank 0 opens the input and creates the output and report files before
- * any work is done, so a bad path fails at once. */
+/* The spec as stored in the output: secrets in URLs redacted. */
+static char *public_spec(const mb_job *job)
+{
+    cJSON *copy = cJSON_Duplicate(job->spec, 1);
+    char *text = copy && mb_url_redact_json(copy) == MB_OK ? cJSON_PrintUnformatted(copy) : NULL;
+    cJSON_Delete(copy);
+    return text;
+}
+
+/* Rank 0 opens the input and creates the output and report files (local
+ * stand-ins for URLs) before any work is done, so a bad path fails at once. */
 static mb_err open_outputs(driver *d)
 {
     mb_err rc = MB_OK;
     if (d->rank == 0) {
-        char *spec = mb_job_to_text(&d->job);
+        char *spec = public_spec(&d->job);
         if (!spec)
             rc = mb_error_set(MB_ERR_NOMEM, "out of memory");
         if (rc == MB_OK && d->job.kernel->open_source)
             rc = d->job.kernel->open_source(d->kstate, &d->job, &d->source);
-        if (rc == MB_OK && d->job.out)
-            rc = mb_output_open(&d->out, d->job.out, d->fields, d->nfields,
+        if (rc == MB_OK && d->job.out && (rc = mb_stage_output(&d->out_at, d->job.out)) == MB_OK)
+            rc = mb_output_open(&d->out, d->out_at.local, d->fields, d->nfields,
                                 d->job.kernel->name, spec);
-        if (rc == MB_OK && d->job.report)
-            rc = mb_report_open(&d->report, d->job.report);
+        if (rc == MB_OK && d->job.report &&
+            (rc = mb_stage_output(&d->report_at, d->job.report)) == MB_OK)
+            rc = mb_report_open(&d->report, d->report_at.local);
         if (rc == MB_OK)
             rc = mb_collector_init(&d->col, d->job.kernel, d->kstate,
                                    mb_kernel_record_len(d->fields, d->nfields), d->size, d->out);
@@ -138,6 +152,8 @@ static mb_err finish(driver *d, double started)
     if (d->out) {
         rc = mb_output_close(d->out, d->hosts, d->size, text ? text : "{}");
         d->out = NULL;
+        if (rc == MB_OK)
+            rc = mb_stage_commit(&d->out_at, &d->url);
     }
     free(text);
     mb_report_run run = {
@@ -151,6 +167,8 @@ static mb_err finish(driver *d, double started)
     if (rc == MB_OK && d->report) {
         rc = mb_report_commit(d->report, report);
         d->report = NULL;
+        if (rc == MB_OK)
+            rc = mb_stage_commit(&d->report_at, &d->url);
     }
     if (rc == MB_OK && !d->job.quiet)
         mb_report_print_summary(report, stdout);
@@ -165,6 +183,8 @@ static void cleanup(driver *d)
 {
     mb_source_close(&d->source);
     mb_output_discard(d->out);
+    mb_stage_release(&d->out_at);
+    mb_stage_release(&d->report_at);
     mb_report_discard(d->report);
     mb_collector_free(d->col);
     if (d->kstate)
@@ -179,6 +199,7 @@ static void cleanup(driver *d)
 static mb_err run_job(driver *d, double started)
 {
     double t0 = mb_clock_wall();
+    mb_url_opts_from_spec(d->job.spec, &d->url);
     mb_err rc = setup(d);
     if (rc == MB_OK)
         rc = mb_comm_agree(d->comm, gather_hosts(d));

@@ -8,6 +8,8 @@
 #include "mpibatch/docstore.h"
 #include "mpibatch/import.h"
 #include "mpibatch/report.h"
+#include "mpibatch/stage.h"
+#include "mpibatch/url.h"
 
 #define READ_BLOCK 1024  /* lines per read */
 #define KEEP 100         /* failures listed in the report */
@@ -27,6 +29,8 @@ typedef struct importer {
     const cJSON *spec;
     mb_source src;
     mb_docstore_writer *w;
+    mb_url_opts url;
+    mb_staged out_at, report_at;
     uint64_t docs, bad, line;
     cJSON *failures;     /* the first KEEP: {line, reason} */
 } importer;
@@ -80,7 +84,9 @@ static cJSON *import_report(const importer *im, double seconds)
     cJSON_AddNumberToObject(r, "bad_records", (double)im->bad);
     cJSON_AddItemToObject(r, "failures", cJSON_Duplicate(im->failures, 1));
     cJSON_AddNumberToObject(r, "seconds", seconds);
-    cJSON_AddItemToObject(r, "job", cJSON_Duplicate(im->spec, 1));
+    cJSON *spec = cJSON_Duplicate(im->spec, 1);
+    mb_url_redact_json(spec); /* no secret from a URL reaches a report */
+    cJSON_AddItemToObject(r, "job", spec);
     return r;
 }
 
@@ -89,32 +95,43 @@ static mb_err run_import(importer *im)
 {
     const char *in = cJSON_GetObjectItem(im->spec, "input")->valuestring;
     const char *out = cJSON_GetObjectItem(im->spec, "out")->valuestring;
+    char *source = mb_url_redacted(in), *shown = mb_url_redacted(out);
     const cJSON *rep = cJSON_GetObjectItem(im->spec, "report");
     int strict = cJSON_IsTrue(cJSON_GetObjectItem(im->spec, "strict"));
     double t0 = mb_clock_now();
     mb_report_file *rf = NULL;
-    mb_err rc = mb_source_open_lines(&im->src, in, MB_JSONL_MAX_RECORD);
-    if (rc == MB_OK && cJSON_IsString(rep))
-        rc = mb_report_open(&rf, rep->valuestring);
-    if (rc == MB_OK)
-        rc = mb_docstore_create(&im->w, out, in);
+    mb_url_opts_from_spec(im->spec, &im->url);
+    mb_err rc = mb_source_open_lines(&im->src, in, MB_JSONL_MAX_RECORD, &im->url);
+    if (rc == MB_OK && cJSON_IsString(rep) &&
+        (rc = mb_stage_output(&im->report_at, rep->valuestring)) == MB_OK)
+        rc = mb_report_open(&rf, im->report_at.local);
+    if (rc == MB_OK && (!source || !shown))
+        rc = mb_error_set(MB_ERR_NOMEM, "out of memory");
+    if (rc == MB_OK && (rc = mb_stage_output(&im->out_at, out)) == MB_OK)
+        rc = mb_docstore_create(&im->w, im->out_at.local, source);
     if (rc == MB_OK)
         rc = import_all(im, strict);
     if (rc == MB_OK) {
         rc = mb_docstore_close(im->w);
         im->w = NULL;
+        if (rc == MB_OK)
+            rc = mb_stage_commit(&im->out_at, &im->url);
     }
     cJSON *report = rc == MB_OK ? import_report(im, mb_clock_now() - t0) : NULL;
     if (rc == MB_OK && rf) {
         rc = mb_report_commit(rf, report);
         rf = NULL;
+        if (rc == MB_OK)
+            rc = mb_stage_commit(&im->report_at, &im->url);
     }
     if (rc == MB_OK && !cJSON_IsTrue(cJSON_GetObjectItem(im->spec, "quiet")))
         printf("mpibatch %s: imported %llu documents from %llu lines (%llu bad) in %.2f s\n"
                "  store: %s\n", PACKAGE_VERSION, (unsigned long long)im->docs,
-               (unsigned long long)im->line, (unsigned long long)im->bad, mb_clock_now() - t0, out);
+               (unsigned long long)im->line, (unsigned long long)im->bad, mb_clock_now() - t0, shown);
     cJSON_Delete(report);
     mb_report_discard(rf);
+    free(source);
+    free(shown);
     /* Exit status 1 tells scripts that records were skipped. */
     if (rc == MB_OK && im->bad > 0)
         rc = mb_error_set(MB_ERR_TASKS, "%llu bad records skipped (listed in the report)",
@@ -124,7 +141,7 @@ static mb_err run_import(importer *im)
 
 static int import_main(int argc, char **argv, MPI_Comm comm)
 {
-    const mb_option *const tables[] = {import_options, NULL};
+    const mb_option *const tables[] = {import_options, mb_url_options, NULL};
     importer im;
     int rank, code;
     memset(&im, 0, sizeof im);
@@ -143,6 +160,8 @@ static int import_main(int argc, char **argv, MPI_Comm comm)
         fprintf(stderr, "mpibatch import: %s\n", mb_error_message());
     mb_docstore_discard(im.w);
     mb_source_close(&im.src);
+    mb_stage_release(&im.out_at);
+    mb_stage_release(&im.report_at);
     cJSON_Delete(im.failures);
     cJSON_Delete(spec);
     code = (int)rc;
@@ -157,6 +176,8 @@ static void import_help(FILE *fp)
           "`mpibatch classify --input DOCS.h5` reads.  Bad records are skipped and\n"
           "reported with their line numbers.\n\nOptions:\n", fp);
     mb_options_print_help(import_options, fp);
+    fputs("\nStorage options (paths may be URLs: docs/storage.md):\n", fp);
+    mb_options_print_help(mb_url_options, fp);
 }
 
 const mb_command mb_command_import = {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "mpibatch/job.h"
+#include "mpibatch/urlio.h"
 
 const mb_option mb_job_options[] = {
     {.name = "schedule", .type = MB_OPT_ENUM, .defval = "dynamic", .choices = "static|dynamic",
@@ -40,7 +41,7 @@ mb_err mb_job_from_spec(cJSON *spec, const char *where, mb_job *job)
         return mb_error_set(MB_ERR_USAGE, "%s: the job spec must be a JSON object", where);
     if ((rc = resolve_kernel(spec, where, &job->kernel)) != MB_OK)
         return rc;
-    const mb_option *const tables[] = {mb_job_options, job->kernel->options, NULL};
+    const mb_option *const tables[] = {mb_job_options, job->kernel->options, mb_url_options, NULL};
     if ((rc = mb_options_validate(spec, tables, meta_keys, where)) != MB_OK)
         return rc;
     job->schedule = strcmp(mb_job_str(job, "schedule"), "static") == 0

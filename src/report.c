@@ -8,6 +8,7 @@
 #include "config.h"
 #include "mpibatch/output.h"
 #include "mpibatch/report.h"
+#include "mpibatch/url.h"
 
 struct mb_report_file {
     char *path, *tmp;
@@ -83,11 +84,12 @@ cJSON *mb_report_build(const mb_report_run *run, cJSON *result)
         cJSON_AddItemToArray(fails, f);
     }
     cJSON_AddItemToObject(r, "result", result ? result : cJSON_CreateObject());
-    cJSON_AddItemToObject(r, "job", cJSON_Duplicate(job->spec, 1));
-    if (job->out)
-        cJSON_AddStringToObject(r, "output", job->out);
-    else
-        cJSON_AddNullToObject(r, "output");
+    cJSON *spec = cJSON_Duplicate(job->spec, 1);
+    mb_url_redact_json(spec); /* no secret from a URL reaches a report */
+    cJSON_AddItemToObject(r, "job", spec);
+    cJSON *out = cJSON_GetObjectItemCaseSensitive(spec, "out");
+    cJSON_AddItemToObject(r, "output", cJSON_IsString(out) ? cJSON_CreateString(out->valuestring)
+                                                          : cJSON_CreateNull());
     return r;
 }
 

@@ -1,7 +1,6 @@
-/* source_lines.c - a text file as one task per line, read in blocks. */
+/* source_lines.c - a text file or object as one task per line, read in
+ * blocks through the URL reader (which reads plain paths as files). */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +9,7 @@
 #define BLOCK (1u << 20) /* bytes per fread */
 
 typedef struct lines {
-    FILE *fp;
+    mb_url_reader *in;
     char *path;
     size_t max_record;
     char *block;         /* unread bytes are block[pos..fill) */
@@ -22,14 +21,12 @@ typedef struct lines {
 
 static mb_err refill(lines *l)
 {
+    mb_err rc = mb_url_reader_read(l->in, l->block, BLOCK, &l->fill);
     l->pos = 0;
-    l->fill = fread(l->block, 1, BLOCK, l->fp);
-    if (l->fill == 0) {
-        if (ferror(l->fp))
-            return mb_error_set(MB_ERR_INPUT, "%s: read error after line %llu: %s", l->path,
-                                (unsigned long long)l->lineno, strerror(errno));
-        l->eof = 1;
-    }
+    if (rc != MB_OK)
+        return mb_error_set(rc, "after line %llu: %s", (unsigned long long)l->lineno,
+                            mb_error_message());
+    l->eof = l->fill == 0;
     return MB_OK;
 }
 
@@ -83,15 +80,15 @@ static void lines_close(void *state)
     lines *l = state;
     if (!l)
         return;
-    if (l->fp)
-        fclose(l->fp);
+    mb_url_reader_close(l->in);
     free(l->path);
     free(l->block);
     mb_buf_free(&l->line);
     free(l);
 }
 
-mb_err mb_source_open_lines(mb_source *src, const char *path, size_t max_record)
+mb_err mb_source_open_lines(mb_source *src, const char *path, size_t max_record,
+                           const mb_url_opts *o)
 {
     lines *l = calloc(1, sizeof *l);
     memset(src, 0, sizeof *src);
@@ -99,8 +96,8 @@ mb_err mb_source_open_lines(mb_source *src, const char *path, size_t max_record)
         lines_close(l);
         return mb_error_set(MB_ERR_NOMEM, "out of memory opening '%s'", path);
     }
-    if (!(l->fp = fopen(path, "rb"))) {
-        mb_err rc = mb_error_set(MB_ERR_INPUT, "cannot open input '%s': %s", path, strerror(errno));
+    mb_err rc = mb_url_reader_open(&l->in, path, o);
+    if (rc != MB_OK) {
         lines_close(l);
         return rc;
     }

@@ -10,6 +10,8 @@
 #include "mpibatch/model_io.h"
 #include "mpibatch/report.h"
 #include "mpibatch/schedule.h"
+#include "mpibatch/stage.h"
+#include "mpibatch/url.h"
 #include "mpibatch/train.h"
 
 #define READ_CHUNK 256 /* documents per chunk while reading */
@@ -154,6 +156,8 @@ typedef struct trainer_run {
     train_state st;
     mb_collector *col;         /* rank 0 */
     mb_source source;          /* rank 0 */
+    mb_url_opts url;
+    mb_staged out_at, report_at; /* rank 0: where the model and report go */
     mb_model model;
     int prepared;
     unsigned iterations;
@@ -170,7 +174,7 @@ static mb_err read_pass(trainer_run *t)
         rc = mb_train_stats_init(&s->stats, s->params.hash_bits, MB_TOPIC_COUNT);
     if (rc == MB_OK && t->rank == 0)
         rc = mb_source_open_lines(&t->source, cJSON_GetObjectItem(t->spec, "input")->valuestring,
-                                  MB_JSONL_MAX_RECORD);
+                                  MB_JSONL_MAX_RECORD, &t->url);
     if (rc == MB_OK && t->rank == 0)
         rc = mb_collector_init(&t->col, &reader, s, 1, t->size, NULL);
     if ((rc = mb_comm_agree(t->comm, rc)) != MB_OK)
@@ -259,32 +263,49 @@ static cJSON *train_report(const trainer_run *t, double total)
     cJSON_AddNumberToObject(sec, "read", t->t_read);
     cJSON_AddNumberToObject(sec, "fit", t->t_fit);
     cJSON_AddNumberToObject(sec, "total", total);
-    cJSON_AddItemToObject(r, "job", cJSON_Duplicate(t->spec, 1));
+    cJSON *spec = cJSON_Duplicate(t->spec, 1);
+    mb_url_redact_json(spec); /* no secret from a URL reaches a report */
+    cJSON_AddItemToObject(r, "job", spec);
     return r;
+}
+
+/* Rank 0, before any work: the model's and report's destinations. */
+static mb_err stage_outputs(trainer_run *t)
+{
+    const cJSON *rep = cJSON_GetObjectItem(t->spec, "report");
+    mb_err rc = mb_stage_output(&t->out_at, cJSON_GetObjectItem(t->spec, "out")->valuestring);
+    if (rc == MB_OK && cJSON_IsString(rep))
+        rc = mb_stage_output(&t->report_at, rep->valuestring);
+    return rc;
 }
 
 /* Rank 0: write the model, then the report and the summary. */
 static mb_err save(trainer_run *t, double started)
 {
     const char *out = cJSON_GetObjectItem(t->spec, "out")->valuestring;
-    const cJSON *rep = cJSON_GetObjectItem(t->spec, "report");
-    mb_model_provenance prov = {.train_file = cJSON_GetObjectItem(t->spec, "input")->valuestring,
-                                .iterations = t->iterations};
+    char *input = mb_url_redacted(cJSON_GetObjectItem(t->spec, "input")->valuestring);
+    mb_model_provenance prov = {.train_file = input, .iterations = t->iterations};
     mb_report_file *rf = NULL;
-    mb_err rc = cJSON_IsString(rep) ? mb_report_open(&rf, rep->valuestring) : MB_OK;
-    if (rc == MB_OK)
-        rc = mb_model_save(&t->model, out, &prov);
+    mb_err rc = !input ? mb_error_set(MB_ERR_NOMEM, "out of memory")
+              : t->report_at.local ? mb_report_open(&rf, t->report_at.local) : MB_OK;
+    if (rc == MB_OK && (rc = mb_model_save(&t->model, t->out_at.local, &prov)) == MB_OK)
+        rc = mb_stage_commit(&t->out_at, &t->url);
     cJSON *report = rc == MB_OK ? train_report(t, mb_clock_now() - started) : NULL;
     if (rc == MB_OK && rf) {
         rc = mb_report_commit(rf, report);
         rf = NULL;
+        if (rc == MB_OK)
+            rc = mb_stage_commit(&t->report_at, &t->url);
     }
     mb_report_discard(rf);
+    free(input);
+    char *shown = mb_url_redacted(out);
     if (rc == MB_OK && !cJSON_IsTrue(cJSON_GetObjectItem(t->spec, "quiet")))
         printf("mpibatch %s: trained on %ld documents (%llu bad) with %d ranks: %zu features, "
                "%u iterations, %.2f s reading, %.2f s fitting\n  model: %s\n",
                PACKAGE_VERSION, t->model.n_train_docs, (unsigned long long)t->st.bad, t->size,
-               t->model.n_active, t->iterations, t->t_read, t->t_fit, out);
+               t->model.n_active, t->iterations, t->t_read, t->t_fit, shown ? shown : "");
+    free(shown);
     cJSON_Delete(report);
     return rc;
 }
@@ -301,7 +322,9 @@ static mb_err check_required(const cJSON *spec)
 static mb_err train_phases(trainer_run *t, double started)
 {
     double t0 = mb_clock_now();
-    mb_err rc = read_pass(t);
+    mb_err rc = mb_comm_agree(t->comm, t->rank == 0 ? stage_outputs(t) : MB_OK);
+    if (rc == MB_OK)
+        rc = read_pass(t);
     t->t_read = mb_clock_now() - t0;
     t0 = mb_clock_now();
     if (rc == MB_OK)
@@ -314,7 +337,7 @@ static mb_err train_phases(trainer_run *t, double started)
 
 static int train_main(int argc, char **argv, MPI_Comm comm)
 {
-    const mb_option *const tables[] = {train_options, NULL};
+    const mb_option *const tables[] = {train_options, mb_url_options, NULL};
     trainer_run t;
     double started = mb_clock_now();
     memset(&t, 0, sizeof t);
@@ -327,6 +350,7 @@ static int train_main(int argc, char **argv, MPI_Comm comm)
         rc = check_required(t.spec);
     if (rc == MB_OK) {
         params_from_spec(t.spec, &t.st.params);
+        mb_url_opts_from_spec(t.spec, &t.url);
         rc = train_phases(&t, started);
     }
     if (rc != MB_OK && t.rank == 0) {
@@ -335,6 +359,8 @@ static int train_main(int argc, char **argv, MPI_Comm comm)
             fputs("Try 'mpibatch help train' for usage.\n", stderr);
     }
     mb_source_close(&t.source);
+    mb_stage_release(&t.out_at);
+    mb_stage_release(&t.report_at);
     mb_collector_free(t.col);
     cache_free(&t.st.docs);
     mb_features_free(&t.st.scratch);
@@ -352,6 +378,8 @@ static void train_help(FILE *fp)
           "n-grams) on labelled arXiv JSON lines.  The model is the same, bit for bit,\n"
           "at any rank count.\n\nOptions:\n", fp);
     mb_options_print_help(train_options, fp);
+    fputs("\nStorage options (paths may be URLs: docs/storage.md):\n", fp);
+    mb_options_print_help(mb_url_options, fp);
 }
 
 const mb_command mb_command_train = {

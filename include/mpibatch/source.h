@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "mpibatch/error.h"
+#include "mpibatch/urlio.h"
 #include "mpibatch/wire.h"
 
 typedef struct mb_source {
@@ -22,12 +23,14 @@ typedef struct mb_source {
     void *state;
 } mb_source;
 
-/* One task per line of a text file (JSON lines or plain text), without the
- * line's '\n'.  A line longer than max_record bytes is delivered cut to
+/* One task per line of a text file or of an object at a URL (JSON lines
+ * or plain text, streamed in ranges with o's retries), without the line's
+ * '\n'.  A line longer than max_record bytes is delivered cut to
  * max_record + 1 bytes (so the kernel can reject it) and the rest is
  * skipped, keeping memory bounded.  The caller owns *src and releases it
  * with mb_source_close(). */
-mb_err mb_source_open_lines(mb_source *src, const char *path, size_t max_record);
+mb_err mb_source_open_lines(mb_source *src, const char *path, size_t max_record,
+                           const mb_url_opts *o);
 
 /* Close a source (safe on a zeroed one). */
 void mb_source_close(mb_source *src);

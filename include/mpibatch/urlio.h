@@ -3,7 +3,7 @@
  * Every function takes a path or URL (url.h): a local path is read or
  * written as a file, so callers need no second code path.  Transfers are
  * made by the calling process alone; in an MPI job rank 0 calls them and
- * shares the bytes (mb_url_fetch_bcast), so the rank count never
+ * shares what the other ranks need over MPI, so the rank count never
  * multiplies the downloads.  Transient failures are retried with back-off
  * (retry.h); a download resumes from the byte it reached with a Range
  * request.  Errors are MB_ERR_INPUT (reading) or MB_ERR_IO (writing) with
@@ -16,7 +16,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <mpi.h>
 #include <cjson/cJSON.h>
 
 #include "mpibatch/command.h"
@@ -52,12 +51,6 @@ mb_err mb_url_fetch(const char *src, const char *dst, const mb_url_opts *o, uint
  * block list; other files, and plain HTTP, as one PUT. */
 mb_err mb_url_put(const char *src, const char *dst, const mb_url_opts *o);
 
-/* Collective over comm: rank 0 reads all of src (URL or path) into memory
- * and broadcasts it; every rank gets *data (NUL-terminated, caller frees)
- * and *len.  For job files and models, which every rank needs.  The error
- * is agreed on all ranks (mb_comm_agree). */
-mb_err mb_url_fetch_bcast(MPI_Comm comm, const char *src, const mb_url_opts *o,
-                          char **data, size_t *len);
 
 /* A sequential reader that holds at most part_size bytes of the object:
  * remote objects are read by Range requests of part_size bytes. */

@@ -19,5 +19,6 @@ tests_unit_test_sign_LDADD = $(UNIT_LDADD)
 endif
 
 INTEGRATION_TESTS += tests/io/http.sh tests/io/s3sig.sh tests/io/gcs.sh tests/io/errors.sh \
-	tests/io/secrets.sh tests/io/ranks.sh tests/io/s3rver.sh tests/io/azurite.sh
+	tests/io/secrets.sh tests/io/ranks.sh tests/io/s3rver.sh tests/io/azurite.sh \
+	tests/io/classify_urls.sh
 EXTRA_DIST += tests/io

@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mpibatch/comm.h"
 #include "request.h"
 #include "upload.h"
 
@@ -270,71 +269,5 @@ mb_err mb_url_put(const char *src, const char *dst, const mb_url_opts *o)
     if (fp)
         fclose(fp);
     mb_url_free(&u);
-    return rc;
-}
-
-/* ---- into memory, for every rank ---------------------------------------- */
-
-static mb_err read_all(const char *src, const mb_url_opts *o, char **data, size_t *len)
-{
-    size_t cap = 65536, got;
-    mb_url_reader *r = NULL;
-    mb_err rc = mb_url_reader_open(&r, src, o);
-    *data = NULL;
-    *len = 0;
-    while (rc == MB_OK) {
-        char *nb = realloc(*data, cap + 1);
-        if (!nb) {
-            rc = mb_error_set(MB_ERR_NOMEM, "out of memory reading '%s'", r->u.display);
-            break;
-        }
-        *data = nb;
-        if ((rc = mb_url_reader_read(r, *data + *len, cap - *len, &got)) != MB_OK || got == 0)
-            break;
-        if ((*len += got) == cap)
-            cap *= 2;
-    }
-    if (*data)
-        (*data)[*len] = '\0';
-    mb_url_reader_close(r);
-    return rc;
-}
-
-/* MPI counts are int: send in pieces of at most 1 GiB. */
-static mb_err bcast_bytes(MPI_Comm comm, char *data, uint64_t len)
-{
-    const uint64_t piece = (uint64_t)1 << 30;
-    mb_err rc = MB_OK;
-    for (uint64_t off = 0; rc == MB_OK && off < len; off += piece) {
-        int n = (int)(len - off < piece ? len - off : piece);
-        rc = mb_mpi_check(MPI_Bcast(data + off, n, MPI_BYTE, 0, comm), "MPI_Bcast");
-    }
-    return rc;
-}
-
-mb_err mb_url_fetch_bcast(MPI_Comm comm, const char *src, const mb_url_opts *o,
-                          char **data, size_t *len)
-{
-    uint64_t n = 0;
-    int rank;
-    mb_err rc = mb_mpi_check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
-    *data = NULL;
-    *len = 0;
-    if (rc == MB_OK && rank == 0 && (rc = read_all(src, o, data, len)) == MB_OK)
-        n = *len;
-    if ((rc = mb_comm_agree(comm, rc)) == MB_OK)
-        rc = mb_mpi_check(MPI_Bcast(&n, 1, MPI_UINT64_T, 0, comm), "MPI_Bcast");
-    if (rc == MB_OK && rank != 0 && !(*data = malloc(n + 1)))
-        rc = mb_error_set(MB_ERR_NOMEM, "out of memory for %llu bytes", (unsigned long long)n);
-    if ((rc = mb_comm_agree(comm, rc)) == MB_OK)
-        rc = bcast_bytes(comm, *data, n);
-    if (rc == MB_OK) {
-        (*data)[n] = '\0';
-        *len = (size_t)n;
-    } else {
-        free(*data);
-        *data = NULL;
-        *len = 0;
-    }
     return rc;
 }

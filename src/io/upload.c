@@ -118,11 +118,13 @@ out:
     return rc;
 }
 
-/* Azure block ids: base64 of a fixed-width name, all the same length. */
+/* Azure block ids: base64 of a fixed-width name, all the same length (10
+ * digits hold any unsigned, so the width never changes; 18 bytes encode
+ * to 24 characters). */
 static void block_id(unsigned i, char out[32])
 {
-    char name[16];
-    snprintf(name, sizeof name, "mpibatch%06u", i);
+    char name[24];
+    snprintf(name, sizeof name, "mpibatch%010u", i);
     EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)name, (int)strlen(name));
 }
 

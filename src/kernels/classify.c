@@ -17,6 +17,8 @@
 #include "mpibatch/jsonl.h"
 #include "mpibatch/model_io.h"
 #include "mpibatch/source.h"
+#include "mpibatch/stage.h"
+#include "mpibatch/url.h"
 
 enum { ID_WORDS = 8, NAME_WORDS = 4 };           /* 63- and 31-byte strings */
 enum { F_ID, F_LABEL, F_NAME, F_TRUE, F_SCORES, NFIELDS };
@@ -29,6 +31,8 @@ typedef struct classify_state {
     mb_features scratch;
     enum { IN_JSONL, IN_TEXT, IN_STORE } input;
     int strict;
+    mb_url_opts url;
+    mb_staged store;         /* rank 0: a document store fetched from a URL */
     mb_field fields[NFIELDS];
     /* rank 0, in task order */
     uint64_t docs, bad, labelled;
@@ -54,8 +58,13 @@ static mb_err share_model(classify_state *s, const char *path, MPI_Comm comm)
     char *buf = NULL;
     mb_err rc = MB_OK;
     MPI_Comm_rank(comm, &rank);
-    if (rank == 0 && (rc = mb_model_load(&s->model, path)) == MB_OK)
-        size = mb_model_packed_size(&s->model);
+    if (rank == 0) {
+        mb_staged local;
+        if ((rc = mb_stage_input(&local, path, &s->url)) == MB_OK &&
+            (rc = mb_model_load(&s->model, local.local)) == MB_OK)
+            size = mb_model_packed_size(&s->model);
+        mb_stage_release(&local);
+    }
     if (rank == 0 && rc == MB_OK && !(buf = malloc(size)))
         rc = mb_error_set(MB_ERR_NOMEM, "out of memory packing model '%s'", path);
     if (rank == 0 && rc == MB_OK)
@@ -89,22 +98,30 @@ static void layout(classify_state *s)
                                      "probability of each label"};
 }
 
+/* Whether the name ends with ext; for a URL, its query does not count. */
+static int has_extension(const char *input, const char *ext)
+{
+    size_t n = mb_url_is_remote(input) ? strcspn(input, "?#") : strlen(input), e = strlen(ext);
+    return n >= e && strncmp(input + n - e, ext, e) == 0;
+}
+
 static mb_err classify_setup(const mb_job *job, MPI_Comm comm, void **state)
 {
     classify_state *s = calloc(1, sizeof *s);
     const char *model = mb_job_str(job, "model"), *input = mb_job_str(job, "input");
     const char *format = mb_job_str(job, "format");
-    size_t n;
     mb_err rc;
     if (!(*state = s))
         return mb_error_set(MB_ERR_NOMEM, "out of memory");
     if (!model || !input)
         return mb_error_set(MB_ERR_USAGE, "'%s' is required (the %s)", model ? "input" : "model",
                             model ? "documents to classify" : "trained model file");
-    n = strlen(input);
+    mb_url_opts_from_spec(job->spec, &s->url);
+    /* A URL cannot be peeked at cheaply: its name's extension decides. */
     if (strcmp(format, "auto") == 0)
-        s->input = mb_docstore_is_hdf5(input) ? IN_STORE
-                 : n >= 4 && strcmp(input + n - 4, ".txt") == 0 ? IN_TEXT : IN_JSONL;
+        s->input = (mb_url_is_remote(input) ? has_extension(input, ".h5")
+                                            : mb_docstore_is_hdf5(input)) ? IN_STORE
+                 : has_extension(input, ".txt") ? IN_TEXT : IN_JSONL;
     else
         s->input = !strcmp(format, "text") ? IN_TEXT : !strcmp(format, "store") ? IN_STORE : IN_JSONL;
     s->strict = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job->spec, "strict"));
@@ -122,10 +139,15 @@ static const mb_field *classify_fields(void *state, size_t *n)
 
 static mb_err classify_open_source(void *state, const mb_job *job, mb_source *src)
 {
-    const classify_state *s = state;
-    if (s->input == IN_STORE)
-        return mb_source_open_docstore(src, mb_job_str(job, "input"));
-    return mb_source_open_lines(src, mb_job_str(job, "input"), MB_JSONL_MAX_RECORD);
+    classify_state *s = state;
+    const char *input = mb_job_str(job, "input");
+    mb_err rc;
+    if (s->input != IN_STORE)
+        return mb_source_open_lines(src, input, MB_JSONL_MAX_RECORD, &s->url);
+    /* HDF5 needs random access: a store at a URL is fetched first. */
+    if ((rc = mb_stage_input(&s->store, input, &s->url)) != MB_OK)
+        return rc;
+    return mb_source_open_docstore(src, s->store.local);
 }
 
 /* Score one document and fill the record. */
@@ -265,6 +287,7 @@ static void classify_teardown(void *state)
     if (s->have_model)
         mb_model_free(&s->model);
     mb_features_free(&s->scratch);
+    mb_stage_release(&s->store);
     free(s);
 }
 

@@ -112,7 +112,7 @@ expect_exit 3 "malformed JSON.*(--strict)" 1 import --input "$WORK/bad.jsonl" --
 expect_exit 2 "'model' is required" 1 classify --input "$WORK/test.jsonl"
 expect_exit 3 "$WORK/none.h5" 2 classify --model "$WORK/none.h5" --input "$WORK/test.jsonl"
 expect_exit 3 "$WORK/test.jsonl" 2 classify --model "$WORK/test.jsonl" --input "$WORK/test.jsonl"
-expect_exit 3 "cannot open input '$WORK/nope.jsonl'" 2 classify --model "$WORK/m1.h5" --input "$WORK/nope.jsonl"
+expect_exit 3 "cannot read '$WORK/nope.jsonl'" 2 classify --model "$WORK/m1.h5" --input "$WORK/nope.jsonl"
 expect_exit 2 "'out' is required" 1 train --input "$WORK/train.jsonl"
 sed 's/"categories": "[^"]*", //; s/, "label": "[^"]*"//' "$WORK/test.jsonl" >"$WORK/unlabelled.jsonl"
 expect_exit 3 "no labelled documents" 2 train --input "$WORK/unlabelled.jsonl" --out "$WORK/u.h5"

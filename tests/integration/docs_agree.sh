@@ -17,7 +17,8 @@ done
 : >"$WORK/help-all.txt"
 for c in $("$MPIBATCH" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF > 1 {print $1}'); do
     "$MPIBATCH" help "$c" >"$WORK/help.txt" 2>/dev/null || continue
-    opts=$(grep -o '^  --[a-z0-9-]*' "$WORK/help.txt" | sed 's/^  --//')
+    # The storage options are documented once, in their own section (below).
+    opts=$(sed '/^Storage options/,$d' "$WORK/help.txt" | grep -o '^  --[a-z0-9-]*' | sed 's/^  --//')
     [ -n "$opts" ] || continue
     cat "$WORK/help.txt" >>"$WORK/help-all.txt"
     grep -q "^\.SS $c\$" "$man" && ok || fail "man page lacks command $c"
@@ -29,6 +30,13 @@ for c in $("$MPIBATCH" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF > 1 {print
             fail "man page section $c lacks --$opt"
         grep -q -- "--$opt\`" "$WORK/guide-section.txt" && ok || fail "user guide section $c lacks --$opt"
     done
+done
+# The storage options: in the man page's and the guide's own section.
+awk '$0 == ".SH STORAGE OPTIONS" {on = 1; next} on && /^\.SH / {exit} on' "$man" >"$WORK/man-storage.txt"
+awk '$0 == "## Storage options" {on = 1; next} on && /^## / {exit} on' "$guide" >"$WORK/guide-storage.txt"
+for opt in $("$MPIBATCH" help euler | sed -n '/^Storage options/,$p' | grep -o '^  --[a-z0-9-]*' | sed 's/^  --//'); do
+    grep -q "^\.B \\\\-\\\\-$opt\$" "$WORK/man-storage.txt" && ok || fail "man page storage section lacks --$opt"
+    grep -q -- "--$opt\`" "$WORK/guide-storage.txt" && ok || fail "user guide storage section lacks --$opt"
 done
 # And the other way: every option entry (.TP then .B --name) exists in the
 # help of some kernel or command.

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "mpibatch/source.h"
+#include "mpibatch/urlio.h"
 
 static char path[] = "/tmp/mb_test_source_XXXXXX";
 
@@ -24,6 +25,15 @@ static void teardown(void)
     strcpy(path, "/tmp/mb_test_source_XXXXXX");
 }
 
+static mb_source open_lines(const char *p, size_t max, mb_err *rc)
+{
+    mb_source src;
+    mb_url_opts o;
+    mb_url_opts_default(&o);
+    *rc = mb_source_open_lines(&src, p, max, &o);
+    return src;
+}
+
 static mb_payload item(const mb_batch *b, uint64_t i)
 {
     return (mb_payload){b->bytes.data + b->offsets[i], b->offsets[i + 1] - b->offsets[i]};
@@ -32,10 +42,11 @@ static mb_payload item(const mb_batch *b, uint64_t i)
 START_TEST(lines_in_order_across_reads)
 {
     const char text[] = "first\n\nthird\r\nlast-without-newline";
-    mb_source src;
+    mb_err rc;
     mb_batch b = {0};
     write_file(text, sizeof text - 1);
-    ck_assert_int_eq(mb_source_open_lines(&src, path, 100), MB_OK);
+    mb_source src = open_lines(path, 100, &rc);
+    ck_assert_int_eq(rc, MB_OK);
     ck_assert_int_eq(src.read(src.state, 2, &b), MB_OK);
     ck_assert_uint_eq(b.count, 2);
     ck_assert_int_eq(src.read(src.state, 5, &b), MB_OK);
@@ -57,12 +68,13 @@ START_TEST(long_lines_are_cut)
 {
     size_t big = 3u << 20;
     char *text = malloc(big + 16);
-    mb_source src;
+    mb_err rc;
     mb_batch b = {0};
     memset(text, 'x', big);
     memcpy(text + big, "\nshort\n", 7);
     write_file(text, big + 7);
-    ck_assert_int_eq(mb_source_open_lines(&src, path, 1000), MB_OK);
+    mb_source src = open_lines(path, 1000, &rc);
+    ck_assert_int_eq(rc, MB_OK);
     ck_assert_int_eq(src.read(src.state, 10, &b), MB_OK);
     ck_assert_uint_eq(b.count, 2);
     ck_assert_uint_eq(item(&b, 0).len, 1001);
@@ -75,10 +87,11 @@ END_TEST
 
 START_TEST(empty_file_has_no_tasks)
 {
-    mb_source src;
+    mb_err rc;
     mb_batch b = {0};
     write_file("", 0);
-    ck_assert_int_eq(mb_source_open_lines(&src, path, 10), MB_OK);
+    mb_source src = open_lines(path, 10, &rc);
+    ck_assert_int_eq(rc, MB_OK);
     ck_assert_int_eq(src.read(src.state, 10, &b), MB_OK);
     ck_assert_uint_eq(b.count, 0);
     mb_source_close(&src);
@@ -88,8 +101,9 @@ END_TEST
 
 START_TEST(missing_file_names_the_path)
 {
-    mb_source src;
-    ck_assert_int_eq(mb_source_open_lines(&src, "/nonexistent/in.jsonl", 10), MB_ERR_INPUT);
+    mb_err rc;
+    mb_source src = open_lines("/nonexistent/in.jsonl", 10, &rc);
+    ck_assert_int_eq(rc, MB_ERR_INPUT);
     ck_assert_ptr_nonnull(strstr(mb_error_message(), "/nonexistent/in.jsonl"));
     mb_source_close(&src); /* safe on a failed open */
 }
