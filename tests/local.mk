@@ -17,7 +17,8 @@ INTEGRATION_TESTS = \
 	tests/integration/sleep.sh \
 	tests/integration/bad_input.sh \
 	tests/integration/docs_agree.sh \
-	tests/integration/classify.sh
+	tests/integration/classify.sh \
+	tests/integration/arxiv_accuracy.sh
 
 # Each fragment adds its own suites to both UNIT_TESTS and check_PROGRAMS.
 UNIT_TESTS =

@@ -51,9 +51,23 @@ sh "$B/overhead" --ranks 2 --chunks 1,10 --tasks 100 --schedules static,dynamic 
     --out "$WORK/ov" >/dev/null || fail "overhead"
 check_outputs "$WORK/ov" overhead 4 schedule,chunk,wall_seconds,process_seconds,tasks_per_second,usec_per_task,tasks_per_second_end_to_end
 
+sh "$B/latency" --rounds 2 --iterations 20 --sizes 0,1K --sweep-seconds 0.01 --out "$WORK/lat" \
+    >/dev/null || fail "latency"
+python3 - "$WORK/lat" <<'PY' && ok || fail "latency outputs"
+import csv, sys
+small = list(csv.DictReader(open(sys.argv[1] + "/latency-small.csv")))
+assert [(r["pattern"], r["bytes"]) for r in small] == [
+    (p, b) for p in ("pingpong", "ring", "bidirectional") for b in ("0", "8")], small
+assert all(r["over_pingpong"] == "1.00" for r in small if r["pattern"] == "pingpong")
+sweep = list(csv.DictReader(open(sys.argv[1] + "/latency-sweep.csv")))
+assert [r["bytes"] for r in sweep] == ["0", "1024"], sweep
+assert all(float(r["ring_forward_usec"]) > 0 for r in sweep)
+PY
+
 # Usage errors exit 2 and name the option.
 for args in "speedup --ranks 2,4" "speedup --repeats 0" "granularity --kernel nope" \
-    "overhead --chunks 1,,2" "overhead --schedules fast" "speedup --bogus 1" "granularity --ranks"; do
+    "overhead --chunks 1,,2" "overhead --schedules fast" "speedup --bogus 1" "granularity --ranks" \
+    "latency --rounds x"; do
     # shellcheck disable=SC2086  # a script name and its arguments
     set -- $args
     script=$1

@@ -1,0 +1,96 @@
+#!/bin/sh
+# classify.sh [--data DIR] [--build DIR] [--big-gb G] - the classifier's
+# measurements, side by side in one run: whole-process time to classify
+# the arXiv test file repeated 20 times on one core against `fasttext
+# predict` with a default fastText model; 2 ranks against 1; throughput for
+# chunk sizes K = 1..100; and peak resident memory per rank classifying a
+# generated JSON-lines file of G GiB (default 4; 0 skips it).  Times are
+# medians of 3.  Needs Debian's fasttext package.
+set -eu
+data=../shared/data/arxiv
+b=build
+big=4
+while [ $# -gt 0 ]; do
+    case $1 in
+    --data) data=$2; shift 2 ;;
+    --build) b=$2; shift 2 ;;
+    --big-gb) big=$2; shift 2 ;;
+    *) echo "usage: classify.sh [--data DIR] [--build DIR] [--big-gb G]" >&2; exit 2 ;;
+    esac
+done
+mb="$(cd "$b" && pwd)/mpibatch"
+command -v fasttext >/dev/null || { echo "classify.sh: install Debian's fasttext" >&2; exit 1; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+w=$(mktemp -d "${TMPDIR:-/tmp}/mb-classify-bench.XXXXXX")
+trap 'rm -rf "$w"' EXIT
+
+# median3 CMD...: median wall seconds of 3 runs of CMD.
+median3() {
+    for i in 1 2 3; do
+        s=$(date +%s.%N)
+        "$@" >/dev/null 2>&1
+        e=$(date +%s.%N)
+        awk "BEGIN { print $e - $s }"
+    done | sort -g | sed -n 2p
+}
+
+# job3 CMD...: median of 3 report wall_seconds (the job without MPI start-up).
+job3() {
+    for i in 1 2 3; do
+        "$@" --report "$w/r.json" >/dev/null
+        python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["wall_seconds"])' "$w/r.json"
+    done | sort -g | sed -n 2p
+}
+
+# fastText's format: __label__TOPIC title abstract, one line each.
+to_fasttext() {
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    r = json.loads(line)
+    print("__label__%s %s %s" % (r["label"], r["title"], r["abstract"]))'
+}
+
+for i in $(seq 20); do cat "$data/test.jsonl"; done >"$w/x20.jsonl"
+to_fasttext <"$data/train.jsonl" >"$w/train.ft"
+to_fasttext <"$w/x20.jsonl" >"$w/x20.ft"
+fasttext supervised -input "$w/train.ft" -output "$w/ft" -thread 1 >/dev/null 2>&1
+mpirun -n 2 "$mb" train --input "$data/train.jsonl" --out "$w/model.h5" --quiet
+
+echo "## Classify 123,000 documents (test.jsonl x 20), one core, whole process"
+echo
+ft=$(median3 fasttext predict "$w/ft.bin" "$w/x20.ft")
+mbt=$(median3 "$mb" classify --model "$w/model.h5" --input "$w/x20.jsonl" --quiet)
+echo "| program | seconds |"
+echo "|---|---|"
+echo "| fasttext predict (default model, 1 thread) | $ft |"
+echo "| mpibatch classify, 1 rank | $mbt |"
+echo
+echo "mpibatch / fastText: $(awk "BEGIN { printf \"%.3f\", $mbt / $ft }")"
+echo
+echo "## Ranks (job time, report wall_seconds)"
+echo
+one=$(job3 mpirun -n 1 "$mb" classify --model "$w/model.h5" --input "$w/x20.jsonl" --quiet)
+two=$(job3 mpirun -n 2 "$mb" classify --model "$w/model.h5" --input "$w/x20.jsonl" --quiet)
+echo "1 rank $one s, 2 ranks $two s: speedup $(awk "BEGIN { printf \"%.3f\", $one / $two }")"
+echo
+echo "## Chunk size K, 2 ranks, dynamic (job time)"
+echo
+echo "| K | seconds | documents/s |"
+echo "|---|---|---|"
+for k in 1 2 5 10 20 50 100; do
+    t=$(job3 mpirun -n 2 "$mb" classify --model "$w/model.h5" --input "$w/x20.jsonl" --chunk $k --quiet)
+    echo "| $k | $t | $(awk "BEGIN { printf \"%.0f\", 123000 / $t }") |"
+done
+if [ "$big" != 0 ]; then
+    echo
+    echo "## Memory: a generated ${big} GiB JSON-lines file, 2 ranks"
+    echo
+    docs=$(awk "BEGIN { printf \"%d\", $big * 1073741824 / 560 }")
+    "$mb" corpus --docs "$docs" --seed 7 --out "$w/big.jsonl"
+    ls -l "$w/big.jsonl" | awk '{ printf "file: %.2f GiB, ", $5 / 1073741824 }'
+    echo "$docs documents"
+    mpirun -n 2 /usr/bin/time -f "peak resident memory of a rank: %M KiB" "$mb" classify \
+        --model "$w/model.h5" --input "$w/big.jsonl" --report "$w/big.json" --quiet 2>&1 |
+        grep "peak resident"
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("classified %d documents in %.1f s" % (r["tasks"], r["wall_seconds"]))' "$w/big.json"
+fi
