@@ -76,11 +76,12 @@ void mb_job_set_chunk(mb_job *job, uint64_t ntasks, int nranks)
     uint64_t p = nranks > 0 ? (uint64_t)nranks : 1, k;
     if (job->chunk > 0)
         return;
-    /* Tasks streamed from input are not counted in advance (ntasks 0):
-     * 64 documents of ~20 us make a chunk of ~1 ms, far above the
-     * per-chunk cost of microseconds, and a tail of ~1 ms. */
+    /* Tasks streamed from input are not counted in advance (ntasks 0).
+     * Classifying arXiv abstracts at 2 ranks, K = 5..10 was fastest (K = 1
+     * pays a message per document, 3.5x slower; K = 50..100 ran 7% slower):
+     * docs/benchmarks.md, classifier. */
     if (ntasks == 0)
-        k = 64;
+        k = 10;
     /* Static: one block per rank, capped so a round stays small.
      * Dynamic: about 64 chunks per rank bounds the tail imbalance to ~1/64
      * of a rank's work, while chunks of up to 1024 tasks amortise the

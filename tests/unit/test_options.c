@@ -119,6 +119,9 @@ START_TEST(default_chunks)
     job.chunk = 5;
     mb_job_set_chunk(&job, 101, 4);          /* the user's choice stands */
     ck_assert_int_eq(job.chunk, 5);
+    job.chunk = 0;
+    mb_job_set_chunk(&job, 0, 4);            /* streamed input: the measured best */
+    ck_assert_int_eq(job.chunk, 10);
     mb_job_free(&job);
 }
 END_TEST
