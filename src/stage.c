@@ -55,7 +55,7 @@ mb_err mb_stage_output(mb_staged *s, const char *target)
 {
     mb_err rc = stage(s, target);
     /* The writers create their own temporary name next to local and
-     * rename onto it, so the placeholder must not be in the way. */
+     * rename onto it: the empty file mkstemps made must not be in the way. */
     if (rc == MB_OK && s->remote)
         unlink(s->local);
     return rc;
