@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "mpibatch/cli.h"
 #include "mpibatch/comm.h"
 #include "mpibatch/options.h"
 #include "mpibatch/report.h"
@@ -211,44 +212,12 @@ static int wants_help(int argc, char **argv)
     return 0;
 }
 
-/* argv[1..] (--name VALUE or --name=VALUE) into a spec, through the same
- * option machinery as the kernels' flags; the last repeated flag wins. */
-static mb_err parse_args(int argc, char **argv, cJSON *spec)
-{
-    const mb_option *const tables[] = {ring_options, NULL};
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *eq = strchr(arg, '='), *value;
-        char name[64];
-        const mb_option *o;
-        cJSON *v;
-        mb_err rc;
-        if (strncmp(arg, "--", 2) != 0)
-            return mb_error_set(MB_ERR_USAGE, "ring: unexpected argument '%s'", arg);
-        snprintf(name, sizeof name, "%.*s", (int)(eq ? eq - arg - 2 : (long)strlen(arg + 2)), arg + 2);
-        if (!(o = mb_options_find(tables, name)))
-            return mb_error_set(MB_ERR_USAGE, "unknown option --%s for 'ring' (see mpibatch help ring)",
-                                name);
-        if (eq)
-            value = eq + 1;
-        else if (i + 1 < argc)
-            value = argv[++i];
-        else
-            return mb_error_set(MB_ERR_USAGE, "option --%s needs a value", name);
-        if ((rc = mb_options_parse_flag(o, value, &v)) != MB_OK)
-            return rc;
-        cJSON_DeleteItemFromObjectCaseSensitive(spec, name);
-        cJSON_AddItemToObject(spec, name, v);
-    }
-    return mb_options_validate(spec, tables, NULL, "command line");
-}
-
 /* Every rank parses the same argv, so all reach the same verdict. */
 static mb_err configure(ring_cfg *c, int argc, char **argv, int nranks)
 {
+    const mb_option *const tables[] = {ring_options, NULL};
     mb_err rc;
-    if (!(c->spec = cJSON_CreateObject()))
-        return mb_error_set(MB_ERR_NOMEM, "out of memory");
-    if ((rc = parse_args(argc, argv, c->spec)) != MB_OK)
+    if ((rc = mb_cli_command_spec(argc, argv, tables, &c->spec, NULL, 0, NULL)) != MB_OK)
         return rc;
     for (size_t p = 0; p < sizeof pattern_names / sizeof *pattern_names; p++)
         if (!strcmp(spec_str(c->spec, "pattern"), pattern_names[p]))
