@@ -1,0 +1,1 @@
+# src/kernels/local.mk - the exec kernel, plug-in kernels and their tests.

@@ -1,0 +1,1 @@
+# src/progress.mk - the progress line, the status document and `mpibatch status`.

@@ -1,0 +1,1 @@
+# src/resilience.mk - journal and resume, task retries, failure limits, speculation.

@@ -1,0 +1,1 @@
+# tests/fuzz.mk - fuzz targets (make fuzz), the bad-input suite, valgrind runs.
