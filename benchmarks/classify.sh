@@ -60,12 +60,19 @@ echo "## Classify 123,000 documents (test.jsonl x 20), one core, whole process"
 echo
 ft=$(median3 fasttext predict "$w/ft.bin" "$w/x20.ft")
 mbt=$(median3 "$mb" classify --model "$w/model.h5" --input "$w/x20.jsonl" --quiet)
+# The same with Open MPI's own singleton start-up, as before main.c chose
+# isolated mode and the ob1 PML for unlaunched runs: a helper daemon and
+# probes of every transport (docs/benchmarks.md).
+mbo=$(median3 env OMPI_MCA_pml=ob1,cm,ucx OMPI_MCA_ess_singleton_isolated=0 \
+    "$mb" classify --model "$w/model.h5" --input "$w/x20.jsonl" --quiet)
 echo "| program | seconds |"
 echo "|---|---|"
 echo "| fasttext predict (default model, 1 thread) | $ft |"
 echo "| mpibatch classify, 1 rank | $mbt |"
+echo "| mpibatch classify, 1 rank, Open MPI's singleton defaults (OMPI_MCA_pml=ob1,cm,ucx OMPI_MCA_ess_singleton_isolated=0) | $mbo |"
 echo
 echo "mpibatch / fastText: $(awk "BEGIN { printf \"%.3f\", $mbt / $ft }")"
+echo "mpibatch with Open MPI's singleton defaults / fastText: $(awk "BEGIN { printf \"%.3f\", $mbo / $ft }")"
 echo
 echo "## Ranks (job time, report wall_seconds)"
 echo

@@ -7,6 +7,7 @@
 #include "mpibatch/cli.h"
 #include "mpibatch/command.h"
 #include "mpibatch/job.h"
+#include "mpibatch/plugin.h"
 #include "mpibatch/stage.h"
 #include "mpibatch/url.h"
 
@@ -15,6 +16,7 @@ static void print_usage(FILE *fp)
     const mb_kernel *const *k = mb_kernel_registry();
     fputs("Usage: mpirun -n RANKS mpibatch KERNEL [OPTIONS]\n"
           "       mpirun -n RANKS mpibatch run JOB.json [OPTIONS]\n"
+          "       mpirun -n RANKS mpibatch --kernel-lib LIB --kernel NAME [OPTIONS]\n"
           "       mpibatch help [KERNEL] | --help | --version\n\n"
           "Runs a batch of independent tasks across the ranks of an MPI job, gathers\n"
           "the results to rank 0 in task order and writes them to HDF5 and JSON.\n\n"
@@ -29,6 +31,9 @@ static void print_usage(FILE *fp)
           "  version  print the version\n\n"
           "Options of every kernel (also keys of the JSON job spec):\n", fp);
     mb_options_print_help(mb_job_options, fp);
+    fputs("\nPlug-in kernels (first on the command line; see `Writing a kernel' in the guide):\n",
+          fp);
+    mb_options_print_help(mb_plugin_options, fp);
     fputs("\nExit status: 0 all tasks succeeded, 1 some tasks failed, 2 usage or job-spec\n"
           "error, 3 input or I/O error, 4 MPI or internal error.\n"
           "See mpibatch(1) and docs/user-guide.md.\n", fp);
@@ -151,13 +156,58 @@ static mb_err spec_from_file(int argc, char **argv, cJSON **spec)
     return apply_flags(*spec, probe.kernel->name, tables, argc, argv, 3, NULL);
 }
 
-static mb_err spec_from_flags(const mb_kernel *k, int argc, char **argv, cJSON **spec)
+/* Flags from argv[first..] for kernel k; lib is the plug-in library or NULL. */
+static mb_err spec_from_flags(const mb_kernel *k, const char *lib, int argc, char **argv,
+                              int first, cJSON **spec)
 {
     if (!(*spec = cJSON_CreateObject()))
         return mb_error_set(MB_ERR_NOMEM, "out of memory");
     cJSON_AddStringToObject(*spec, "kernel", k->name);
+    if (lib)
+        cJSON_AddStringToObject(*spec, "kernel-lib", lib);
     const mb_option *const tables[] = {k->options, mb_job_options, mb_url_options, NULL};
-    return apply_flags(*spec, k->name, tables, argc, argv, 2, NULL);
+    return apply_flags(*spec, k->name, tables, argc, argv, first, NULL);
+}
+
+/* The value of argv[*i] if it is the flag --name (as --name V or
+ * --name=V), advancing *i past it; NULL otherwise. */
+static const char *leading_flag(int argc, char **argv, int *i, const char *name)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, n) != 0)
+        return NULL;
+    if (a[2 + n] == '=') {
+        ++*i;
+        return a + 3 + n;
+    }
+    if (a[2 + n] != '\0' || *i + 1 >= argc)
+        return NULL;
+    *i += 2;
+    return argv[*i - 1];
+}
+
+/* `--kernel-lib LIB --kernel NAME [flags]`: rank 0 loads the library here
+ * for the kernel's options; every rank loads it again from the spec. */
+static mb_err plugin_kernel(int argc, char **argv, const mb_kernel **k, const char **lib,
+                            int *first)
+{
+    const char *name = NULL, *v;
+    int i = 1;
+    *lib = NULL;
+    for (;;) {
+        if (i < argc && (v = leading_flag(argc, argv, &i, "kernel-lib")))
+            *lib = v;
+        else if (i < argc && (v = leading_flag(argc, argv, &i, "kernel")))
+            name = v;
+        else
+            break;
+    }
+    if (!*lib || !name)
+        return mb_error_set(MB_ERR_USAGE, "a plug-in kernel needs both --kernel-lib LIB and "
+                            "--kernel NAME, before its other options");
+    *first = i;
+    return mb_plugin_load(*lib, name, k);
 }
 
 static int is_help(const char *a)
@@ -218,14 +268,18 @@ mb_err mb_cli_parse(int argc, char **argv, FILE *out, char **spec_text, int *don
     *done = 0;
     if (!strcmp(argv[1], "run"))
         rc = spec_from_file(argc, argv, &spec);
-    else if ((k = mb_kernel_find(argv[1]))) {
-        for (int i = 2; i < argc; i++)
+    else if ((k = mb_kernel_find(argv[1])) || !strncmp(argv[1], "--kernel", 8)) {
+        const char *lib = NULL;
+        int first = 2;
+        if (!k && (rc = plugin_kernel(argc, argv, &k, &lib, &first)) != MB_OK)
+            return rc;
+        for (int i = first; i < argc; i++)
             if (is_help(argv[i]) && argv[i][0] == '-') {
                 print_kernel_help(k, out);
                 *done = 1;
                 return MB_OK;
             }
-        rc = spec_from_flags(k, argc, argv, &spec);
+        rc = spec_from_flags(k, lib, argc, argv, first, &spec);
     } else
         return mb_error_set(MB_ERR_USAGE, "unknown kernel or command '%s' (try mpibatch --help)",
                             argv[1]);

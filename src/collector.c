@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mpibatch/collector.h"
+#include "mpibatch/journal.h"
 #include "mpibatch/row.h"
 
 /* A chunk that arrived ahead of a gap: a private copy of its message. */
@@ -26,6 +27,12 @@ struct mb_collector {
     size_t nheld, capheld;
     mb_failure kept[MB_COLLECTOR_KEEP];
     size_t nkept;
+    mb_slow_task slow[MB_COLLECTOR_SLOWEST]; /* longest first */
+    size_t nslow;
+    mb_journal *journal;  /* records each chunk passed on, or NULL */
+    int replaying;        /* rows come from the journal: no stats, no re-recording */
+    uint64_t max_count;   /* --max-failures N */
+    double max_percent;   /* --max-failures P%; < 0: none */
 };
 
 mb_err mb_collector_init(mb_collector **cp, const mb_kernel *kernel, void *kstate,
@@ -43,6 +50,8 @@ mb_err mb_collector_init(mb_collector **cp, const mb_kernel *kernel, void *kstat
     c->rowlen = mb_row_len(reclen);
     c->nranks = nranks;
     c->out = out;
+    c->max_count = UINT64_MAX;
+    c->max_percent = -1;
     *cp = c;
     return MB_OK;
 }
@@ -80,6 +89,41 @@ static mb_err next_reason(const mb_result *r, size_t *pos, uint64_t task, mb_buf
     return rc;
 }
 
+/* --max-failures, checked as each chunk passes: the percentage only once
+ * MIN_SAMPLE tasks are done, so a failure among the first few does not
+ * count as 100%. */
+#define MIN_SAMPLE 100
+
+static mb_err check_limit(const mb_collector *c)
+{
+    if (c->failed > c->max_count)
+        return mb_error_set(MB_ERR_TASKS, "stopped early: %llu tasks failed, more than "
+                            "--max-failures %llu (%llu tasks done)",
+                            (unsigned long long)c->failed, (unsigned long long)c->max_count,
+                            (unsigned long long)c->next);
+    if (c->max_percent >= 0 && c->next >= MIN_SAMPLE &&
+        (double)c->failed * 100.0 > c->max_percent * (double)c->next)
+        return mb_error_set(MB_ERR_TASKS, "stopped early: %llu of %llu tasks done failed, "
+                            "more than --max-failures %g%%", (unsigned long long)c->failed,
+                            (unsigned long long)c->next, c->max_percent);
+    return MB_OK;
+}
+
+/* Keep task among the slowest if it is; a few compares per task. */
+static void note_slow(mb_collector *c, uint64_t task, int rank, double seconds)
+{
+    size_t i = c->nslow;
+    if (i < MB_COLLECTOR_SLOWEST)
+        c->nslow++;
+    else if (seconds > c->slow[i - 1].seconds)
+        i--; /* the fastest kept makes room */
+    else
+        return;
+    for (; i > 0 && c->slow[i - 1].seconds < seconds; i--)
+        c->slow[i] = c->slow[i - 1];
+    c->slow[i] = (mb_slow_task){task, seconds, rank};
+}
+
 /* Pass the rows of r (tasks c->next..) on in order. */
 static mb_err emit(mb_collector *c, const mb_result *r)
 {
@@ -92,13 +136,17 @@ static mb_err emit(mb_collector *c, const mb_result *r)
         uint64_t task = c->next + i;
         int rank = (int)extra[MB_ROW_RANK];
         int failed = extra[MB_ROW_STATUS] != 0;
-        if (rank < 0 || rank >= c->nranks) {
+        /* A replayed row may come from a run with more ranks. */
+        if (!c->replaying && (rank < 0 || rank >= c->nranks)) {
             rc = mb_error_set(MB_ERR_INTERNAL, "task %llu: result from unknown rank %d",
                               (unsigned long long)task, rank);
             break;
         }
-        c->stats[rank].tasks++;
-        c->stats[rank].busy_seconds += extra[MB_ROW_SECONDS];
+        if (!c->replaying) {
+            c->stats[rank].tasks++;
+            c->stats[rank].busy_seconds += extra[MB_ROW_SECONDS];
+            note_slow(c, task, rank, extra[MB_ROW_SECONDS]);
+        }
         if (failed && (rc = next_reason(r, &fpos, task, &reason)) == MB_OK)
             rc = note_failure(c, task, reason.data);
         if (rc == MB_OK && c->kernel->reduce)
@@ -107,8 +155,10 @@ static mb_err emit(mb_collector *c, const mb_result *r)
     mb_buf_free(&reason);
     if (rc == MB_OK && c->out)
         rc = mb_output_append(c->out, r->rows, r->count);
+    if (rc == MB_OK && c->journal && !c->replaying)
+        rc = mb_journal_append(c->journal, r);
     c->next += r->count;
-    return rc;
+    return rc == MB_OK ? check_limit(c) : rc;
 }
 
 static mb_err hold(mb_collector *c, const mb_result *r)
@@ -161,6 +211,25 @@ mb_err mb_collector_add(mb_collector *c, const mb_result *r)
     return rc == MB_OK ? drain(c) : rc;
 }
 
+void mb_collector_set_journal(mb_collector *c, mb_journal *j)
+{
+    c->journal = j;
+}
+
+void mb_collector_set_limit(mb_collector *c, uint64_t max_count, double max_percent)
+{
+    c->max_count = max_count;
+    c->max_percent = max_percent;
+}
+
+mb_err mb_collector_replay(mb_collector *c, const mb_result *r)
+{
+    c->replaying = 1;
+    mb_err rc = mb_collector_add(c, r);
+    c->replaying = 0;
+    return rc;
+}
+
 uint64_t mb_collector_done(const mb_collector *c)
 {
     return c->next;
@@ -185,6 +254,12 @@ size_t mb_collector_pending(const mb_collector *c)
 const mb_rank_stats *mb_collector_stats(const mb_collector *c)
 {
     return c->stats;
+}
+
+const mb_slow_task *mb_collector_slowest(const mb_collector *c, size_t *n)
+{
+    *n = c->nslow;
+    return c->slow;
 }
 
 void mb_collector_free(mb_collector *c)

@@ -6,6 +6,7 @@
 #include "mpibatch/import.h"
 #include "mpibatch/train.h"
 #include "mpibatch/ring.h"
+#include "mpibatch/status.h"
 #include "mpibatch/urlio.h"
 
 /* One entry per command, each defined in its own file. */
@@ -15,6 +16,7 @@ static const mb_command *const registry[] = {
     &mb_command_train,
     &mb_command_corpus,
     &mb_command_import,
+    &mb_command_status,
     NULL
 };
 

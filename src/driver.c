@@ -16,8 +16,11 @@
 #include "mpibatch/comm.h"
 #include "mpibatch/driver.h"
 #include "mpibatch/job.h"
+#include "mpibatch/journal.h"
 #include "mpibatch/output.h"
+#include "mpibatch/progress.h"
 #include "mpibatch/report.h"
+#include "mpibatch/row.h"
 #include "mpibatch/schedule.h"
 #include "mpibatch/source.h"
 #include "mpibatch/stage.h"
@@ -36,6 +39,10 @@ typedef struct driver {
     mb_report_file *report;   /* rank 0 */
     mb_collector *col;        /* rank 0 */
     mb_source source;         /* rank 0, kernels with input */
+    mb_journal *journal;      /* rank 0, with --journal */
+    mb_progress *progress;    /* rank 0: progress line, --status; NULL if neither */
+    uint64_t resumed;         /* rank 0: tasks replayed from the journal */
+    uint64_t retried, speculated; /* rank 0: from the schedule */
     mb_staged out_at, report_at; /* rank 0: where --out and --report go */
     mb_url_opts url;
 } driver;
@@ -96,6 +103,53 @@ static char *public_spec(const mb_job *job)
     return text;
 }
 
+static mb_err replay_one(void *arg, const mb_result *r)
+{
+    return mb_collector_replay(arg, r);
+}
+
+/* Rank 0, resuming: a source skips the payloads of the replayed tasks. */
+static mb_err skip_payloads(driver *d, uint64_t n)
+{
+    mb_batch b = {0};
+    mb_err rc = MB_OK;
+    for (uint64_t left = n; rc == MB_OK && left > 0;) {
+        uint64_t want = left < 4096 ? left : 4096;
+        mb_batch_clear(&b);
+        if ((rc = d->source.read(d->source.state, want, &b)) == MB_OK && b.count < want)
+            rc = mb_error_set(MB_ERR_USAGE, "the input has %llu tasks but journal '%s' records "
+                              "%llu: the input changed since the journal was written",
+                              (unsigned long long)(n - left + b.count), d->job.journal,
+                              (unsigned long long)n);
+        left -= b.count;
+    }
+    mb_batch_free(&b);
+    return rc;
+}
+
+/* Rank 0: the failure limit, then the journal; resuming replays what it
+ * recorded through the collector (output rows, reduction) and skips it. */
+static mb_err open_journal(driver *d)
+{
+    const mb_kernel *k = d->job.kernel;
+    mb_collector_set_limit(d->col, d->job.max_fail_count, d->job.max_fail_percent);
+    if (!d->job.journal)
+        return MB_OK;
+    uint64_t hash = mb_journal_spec_hash(d->job.spec, k->name, k->options);
+    mb_err rc = mb_journal_open(&d->journal, d->job.journal, hash,
+                                mb_row_len(mb_kernel_record_len(d->fields, d->nfields)),
+                                d->job.resume, d->job.journal_interval, replay_one, d->col,
+                                &d->resumed);
+    if (rc == MB_OK && d->resumed > 0 && d->source.read)
+        rc = skip_payloads(d, d->resumed);
+    if (rc == MB_OK && k->ntasks && d->resumed > k->ntasks(d->kstate))
+        rc = mb_error_set(MB_ERR_USAGE, "journal '%s' records %llu tasks, more than the job's %llu",
+                          d->job.journal, (unsigned long long)d->resumed,
+                          (unsigned long long)k->ntasks(d->kstate));
+    mb_collector_set_journal(d->col, d->journal);
+    return rc;
+}
+
 /* Rank 0 opens the input and creates the output and report files (local
  * stand-ins for URLs) before any work is done, so a bad path fails at once. */
 static mb_err open_outputs(driver *d)
@@ -116,6 +170,12 @@ static mb_err open_outputs(driver *d)
         if (rc == MB_OK)
             rc = mb_collector_init(&d->col, d->job.kernel, d->kstate,
                                    mb_kernel_record_len(d->fields, d->nfields), d->size, d->out);
+        if (rc == MB_OK)
+            rc = open_journal(d);
+        if (rc == MB_OK)
+            rc = mb_progress_open(&d->progress, &d->job, d->col, d->size, d->hosts,
+                                  d->job.kernel->ntasks ? d->job.kernel->ntasks(d->kstate) : 0,
+                                  stderr);
         free(spec);
     }
     return mb_comm_agree(d->comm, rc);
@@ -130,9 +190,15 @@ static mb_err schedule(driver *d, double t0)
         .ntasks = d->job.kernel->ntasks ? d->job.kernel->ntasks(d->kstate) : 0,
         .source = d->rank == 0 && d->source.read ? &d->source : NULL,
         .chunk = d->job.chunk, .t0 = t0, .col = d->col,
+        .first = d->resumed, .retries = d->job.retries,
+        .speculate_after = d->job.speculate_after, .progress = d->progress,
+        .root_serves_only = d->size > 1 && (d->job.kernel->flags & MB_KERNEL_LONG_TASKS),
     };
-    return d->job.schedule == MB_SCHEDULE_STATIC ? mb_schedule_static(&run)
-                                                 : mb_schedule_dynamic(&run);
+    mb_err rc = d->job.schedule == MB_SCHEDULE_STATIC ? mb_schedule_static(&run)
+                                                      : mb_schedule_dynamic(&run);
+    d->retried = run.retried;
+    d->speculated = run.speculated;
+    return rc;
 }
 
 /* Rank 0: results, output file, report, summary. */
@@ -144,7 +210,10 @@ static mb_err finish(driver *d, double started)
     char *text;
     if (!result)
         return mb_error_set(MB_ERR_NOMEM, "out of memory");
-    if (k->summarize && (rc = k->summarize(d->kstate, result)) != MB_OK) {
+    /* Every result is on disk in the journal before the output appears. */
+    rc = mb_journal_close(d->journal);
+    d->journal = NULL;
+    if (rc != MB_OK || (k->summarize && (rc = k->summarize(d->kstate, result)) != MB_OK)) {
         cJSON_Delete(result);
         return rc;
     }
@@ -160,6 +229,7 @@ static mb_err finish(driver *d, double started)
         .job = &d->job, .nranks = d->size, .hosts = d->hosts,
         .tasks = mb_collector_done(d->col), .failed = mb_collector_failed(d->col),
         .wall_seconds = mb_clock_now() - started, .stats = mb_collector_stats(d->col),
+        .retried = d->retried, .resumed = d->resumed, .speculated = d->speculated,
     };
     run.failures = mb_collector_failures(d->col, &run.nfailures);
     if (!(report = mb_report_build(&run, result)) && rc == MB_OK)
@@ -186,6 +256,8 @@ static void cleanup(driver *d)
     mb_stage_release(&d->out_at);
     mb_stage_release(&d->report_at);
     mb_report_discard(d->report);
+    mb_journal_close(d->journal);
+    mb_progress_close(d->progress, MB_PROGRESS_FAILED);
     mb_collector_free(d->col);
     if (d->kstate)
         d->job.kernel->teardown(d->kstate);
@@ -193,6 +265,17 @@ static void cleanup(driver *d)
     free(d->hostbuf);
     free(d->hosts);
     MPI_Comm_free(&d->comm);
+}
+
+/* Rank 0: the last status document says how the job ended (failed tasks
+ * alone do not make it "failed"). */
+static mb_err close_progress(driver *d, mb_err rc)
+{
+    mb_progress_state state = rc == MB_OK || rc == MB_ERR_TASKS ? MB_PROGRESS_FINISHED
+                                                                 : MB_PROGRESS_FAILED;
+    mb_err st = mb_progress_close(d->progress, state);
+    d->progress = NULL;
+    return rc != MB_OK ? rc : st;
 }
 
 /* A job's phases; returns the first error, already agreed by all ranks. */
@@ -215,10 +298,15 @@ static mb_err run_job(driver *d, double started)
         d->out = NULL;
         mb_report_discard(d->report);
         d->report = NULL;
+        /* The journal keeps what finished, for --resume. */
+        mb_journal_close(d->journal);
+        d->journal = NULL;
+        mb_progress_close(d->progress, MB_PROGRESS_FAILED);
+        d->progress = NULL;
         mb_comm_abort(d->comm, rc);
     }
     if (d->rank == 0)
-        rc = finish(d, started);
+        rc = close_progress(d, finish(d, started));
     return mb_comm_agree(d->comm, rc);
 }
 

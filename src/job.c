@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "mpibatch/job.h"
+#include "mpibatch/plugin.h"
 #include "mpibatch/urlio.h"
 
 const mb_option mb_job_options[] = {
@@ -13,23 +14,85 @@ const mb_option mb_job_options[] = {
     {.name = "out", .type = MB_OPT_STR, .meta = "FILE", .help = "HDF5 output file"},
     {.name = "report", .type = MB_OPT_STR, .meta = "FILE", .help = "JSON report file"},
     {.name = "quiet", .type = MB_OPT_BOOL, .defval = "false",
-     .help = "print no summary on standard output"},
+     .help = "print no summary on standard output and no progress"},
+    {.name = "progress", .type = MB_OPT_ENUM, .defval = "auto", .choices = "auto|live|plain|never",
+     .help = "on stderr: one line redrawn, or plain lines; auto: live on a terminal"},
+    {.name = "progress-interval", .type = MB_OPT_NUM, .defval = "30", .min = 0.01, .max = 86400,
+     .meta = "S", .help = "seconds between plain progress lines"},
+    {.name = "status", .type = MB_OPT_STR, .meta = "FILE",
+     .help = "JSON status document, rewritten atomically while the job runs"},
+    {.name = "status-interval", .type = MB_OPT_NUM, .defval = "5", .min = 0.01, .max = 86400,
+     .meta = "S", .help = "seconds between status document updates"},
+    {.name = "retries", .type = MB_OPT_INT, .defval = "0", .min = 0, .max = 100, .meta = "N",
+     .help = "re-runs of a failed task, on another rank when there is one"},
+    {.name = "max-failures", .type = MB_OPT_STR, .meta = "N|P%",
+     .help = "stop (exit 1) once more than N tasks, or P% of at least 100 done, finally failed"},
+    {.name = "journal", .type = MB_OPT_STR, .meta = "FILE",
+     .help = "record finished tasks durably in FILE, for --resume"},
+    {.name = "journal-interval", .type = MB_OPT_NUM, .defval = "2", .min = 0, .max = 3600,
+     .meta = "S", .help = "seconds between the journal's syncs to disk (0: every chunk)"},
+    {.name = "resume", .type = MB_OPT_BOOL, .defval = "false",
+     .help = "continue the job recorded in --journal, skipping finished tasks"},
+    {.name = "speculate-after", .type = MB_OPT_NUM, .defval = "0", .min = 0, .max = 1000,
+     .meta = "X", .help = "dynamic: re-run a chunk running X times the median chunk time (0: off)"},
     {0}
 };
 
 /* The job's keys that are not options. */
-static const char *const meta_keys[] = {"kernel", NULL};
+static const char *const meta_keys[] = {"kernel", "kernel-lib", NULL};
 
 static mb_err resolve_kernel(const cJSON *spec, const char *where, const mb_kernel **k)
 {
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(spec, "kernel");
+    const cJSON *lib = cJSON_GetObjectItemCaseSensitive(spec, "kernel-lib");
     if (!cJSON_IsString(name))
         return mb_error_set(MB_ERR_USAGE, "%s: key 'kernel' (a string naming the kernel) is missing",
                             where);
-    if (!(*k = mb_kernel_find(name->valuestring)))
+    if (lib && !cJSON_IsString(lib))
+        return mb_error_set(MB_ERR_USAGE, "%s: key 'kernel-lib' must be a string (a library path)",
+                            where);
+    /* A plug-in: every rank that builds the job loads the library. */
+    if (lib && mb_plugin_load(lib->valuestring, name->valuestring, k) != MB_OK)
+        return mb_error_set(MB_ERR_USAGE, "%s: %s", where, mb_error_message());
+    if (!lib && !(*k = mb_kernel_find(name->valuestring)))
         return mb_error_set(MB_ERR_USAGE, "%s: unknown kernel '%s' (see mpibatch --help)",
                             where, name->valuestring);
     return MB_OK;
+}
+
+/* --max-failures: a count N, or a percentage P% of the tasks done. */
+static mb_err parse_max_failures(mb_job *job, const char *text, const char *where)
+{
+    char *end = NULL;
+    double v = text ? strtod(text, &end) : -1;
+    int percent = end && *end == '%';
+    if (!text)
+        return MB_OK;
+    if (end == text || v < 0 || (percent && (end[1] || v > 100)) ||
+        (!percent && (*end || v > MB_OPT_INT_MAX || v != (double)(uint64_t)v)))
+        return mb_error_set(MB_ERR_USAGE, "%s: 'max-failures' must be a count N or a "
+                            "percentage P%% (0 to 100), not '%s'", where, text);
+    if (percent)
+        job->max_fail_percent = v;
+    else
+        job->max_fail_count = (uint64_t)v;
+    return MB_OK;
+}
+
+/* The failure policy, journal and speculation settings. */
+static mb_err resolve_resilience(mb_job *job, const char *where)
+{
+    job->retries = (unsigned)mb_job_int(job, "retries");
+    job->max_fail_count = UINT64_MAX;
+    job->max_fail_percent = -1;
+    job->journal = mb_job_str(job, "journal");
+    job->journal_interval = mb_job_num(job, "journal-interval");
+    job->resume = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job->spec, "resume"));
+    job->speculate_after = mb_job_num(job, "speculate-after");
+    if (job->resume && !job->journal)
+        return mb_error_set(MB_ERR_USAGE, "%s: 'resume' needs 'journal' (the file to resume from)",
+                            where);
+    return parse_max_failures(job, mb_job_str(job, "max-failures"), where);
 }
 
 mb_err mb_job_from_spec(cJSON *spec, const char *where, mb_job *job)
@@ -50,7 +113,7 @@ mb_err mb_job_from_spec(cJSON *spec, const char *where, mb_job *job)
     job->out = mb_job_str(job, "out");
     job->report = mb_job_str(job, "report");
     job->quiet = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, "quiet"));
-    return MB_OK;
+    return resolve_resilience(job, where);
 }
 
 mb_err mb_job_from_text(const char *text, const char *where, mb_job *job)
@@ -80,7 +143,9 @@ void mb_job_set_chunk(mb_job *job, uint64_t ntasks, int nranks)
      * Classifying arXiv abstracts at 2 ranks, K = 5..10 was fastest (K = 1
      * pays a message per document, 3.5x slower; K = 50..100 ran 7% slower):
      * docs/benchmarks.md, classifier. */
-    if (ntasks == 0)
+    if (job->kernel->flags & MB_KERNEL_LONG_TASKS)
+        k = 1;
+    else if (ntasks == 0)
         k = 10;
     /* Static: one block per rank, capped so a round stays small.
      * Dynamic: about 64 chunks per rank bounds the tail imbalance to ~1/64

@@ -8,6 +8,7 @@ static const mb_kernel *const registry[] = {
     &mb_kernel_euler,
     &mb_kernel_sleep,
     &mb_kernel_classify,
+    &mb_kernel_exec,
     NULL
 };
 

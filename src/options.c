@@ -16,6 +16,17 @@ const mb_option *mb_options_find(const mb_option *const *tables, const char *nam
     return NULL;
 }
 
+const char *mb_options_clash(const mb_option *const *tables)
+{
+    for (size_t t = 0; tables[t]; t++)
+        for (const mb_option *o = tables[t]; o->name; o++)
+            for (size_t u = t; tables[u]; u++)
+                for (const mb_option *p = u == t ? o + 1 : tables[u]; p->name; p++)
+                    if (strcmp(o->name, p->name) == 0)
+                        return o->name;
+    return NULL;
+}
+
 static int choice_ok(const char *choices, const char *value)
 {
     size_t len = strlen(value);
@@ -146,6 +157,12 @@ mb_err mb_options_validate(cJSON *spec, const mb_option *const *tables,
                            const char *const *skip, const char *where)
 {
     const cJSON *item;
+    const char *clash = mb_options_clash(tables);
+    /* One key would set two options at once (a plug-in kernel's option
+     * named like a common one): refuse rather than guess. */
+    if (clash)
+        return mb_error_set(MB_ERR_USAGE, "%s: option '%s' is defined twice "
+                            "(the kernel's options clash with mpibatch's own)", where, clash);
     if (!cJSON_IsObject(spec))
         return mb_error_set(MB_ERR_USAGE, "%s: the job spec must be a JSON object", where);
     cJSON_ArrayForEach(item, spec) {

@@ -68,9 +68,13 @@ cJSON *mb_report_build(const mb_report_run *run, cJSON *result)
     cJSON_AddItemToObject(r, "hosts", host_list(run->hosts, run->nranks));
     cJSON_AddNumberToObject(r, "tasks", (double)run->tasks);
     cJSON_AddNumberToObject(r, "tasks_failed", (double)run->failed);
+    cJSON_AddNumberToObject(r, "tasks_retried", (double)run->retried);
+    cJSON_AddNumberToObject(r, "tasks_resumed", (double)run->resumed);
+    cJSON_AddNumberToObject(r, "speculative_runs", (double)run->speculated);
     cJSON_AddNumberToObject(r, "wall_seconds", run->wall_seconds);
-    cJSON_AddNumberToObject(r, "tasks_per_second",
-                            run->wall_seconds > 0 ? (double)run->tasks / run->wall_seconds : 0);
+    /* The rate of this run: tasks replayed from a journal took no time. */
+    cJSON_AddNumberToObject(r, "tasks_per_second", run->wall_seconds > 0
+                            ? (double)(run->tasks - run->resumed) / run->wall_seconds : 0);
     cJSON *ranks = per_rank(run, &max_busy, &sum_busy);
     /* max/mean - 1: 0 when every rank was equally busy. */
     cJSON_AddNumberToObject(r, "load_imbalance",
@@ -177,6 +181,11 @@ void mb_report_print_summary(const cJSON *r, FILE *fp)
     fprintf(fp, "  wall %.3f s, %.6g tasks/s, load imbalance %.1f%%, %.0f failed\n",
             num(r, "wall_seconds"), num(r, "tasks_per_second"), 100 * num(r, "load_imbalance"),
             num(r, "tasks_failed"));
+    if (num(r, "tasks_retried") > 0 || num(r, "tasks_resumed") > 0 ||
+        num(r, "speculative_runs") > 0)
+        fprintf(fp, "  %.0f re-runs of failed tasks, %.0f tasks resumed from the journal, "
+                "%.0f speculative runs\n", num(r, "tasks_retried"), num(r, "tasks_resumed"),
+                num(r, "speculative_runs"));
     fputs("  result:", fp);
     cJSON_ArrayForEach(item, result) {
         if (cJSON_IsNumber(item)) {

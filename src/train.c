@@ -15,6 +15,12 @@
 #include "mpibatch/train.h"
 
 #define READ_CHUNK 256 /* documents per chunk while reading */
+/* Sub-topic models (classify --levels 2) hash into 2^18 buckets: 2 points
+ * more sub-topic accuracy than 2^16; on arXiv all five take 153 MB when
+ * loaded, which only --levels 2 does (docs/classifier.md). */
+#define SUB_HASH_BITS 18
+#define CODE_WORDS 4   /* a category code in a record: 31 bytes */
+#define OTHER_SUBTOPIC "other"
 
 static const mb_option train_options[] = {
     {.name = "input", .type = MB_OPT_STR, .meta = "FILE",
@@ -22,6 +28,8 @@ static const mb_option train_options[] = {
     {.name = "out", .type = MB_OPT_STR, .meta = "FILE", .help = "the model file to write (HDF5)"},
     {.name = "report", .type = MB_OPT_STR, .meta = "FILE", .help = "JSON report of the training run"},
     {.name = "quiet", .type = MB_OPT_BOOL, .defval = "false", .help = "print no summary"},
+    {.name = "subtopic-min-docs", .type = MB_OPT_INT, .min = 1, .max = 1e6, .defval = "30",
+     .meta = "N", .help = "sub-topics (classify --levels 2) with fewer training documents are 'other'"},
     {.name = "hash-bits", .type = MB_OPT_INT, .min = 12, .max = 26, .meta = "B",
      .help = "2^B feature buckets (default: the model's, docs/classifier.md)"},
     {.name = "title-weight", .type = MB_OPT_INT, .min = 0, .max = 16, .meta = "W",
@@ -46,30 +54,73 @@ typedef struct doc_cache {
     mb_buf idx, cnt;         /* uint32 each */
     size_t *start;           /* document d is entries [start[d], start[d+1]) */
     int *label;
+    int *code;               /* index into train_state.codes */
     size_t n, cap;
 } doc_cache;
+
+/* A category code with its topic; a rank's local list of the codes it
+ * saw, or rank 0's count of every code over all documents. */
+typedef struct code_count {
+    char code[MB_JSONL_MAX_CATEGORY + 1];
+    int topic;
+    long count;
+} code_count;
+
+typedef struct code_list {
+    code_count *v;
+    size_t n, cap;
+} code_list;
 
 typedef struct train_state {
     mb_model_params params;
     mb_features scratch;
     mb_train_stats stats;
     doc_cache docs;
+    code_list codes;         /* this rank's documents' primary codes */
+    code_list all_codes;     /* rank 0: every document's, with counts */
     uint64_t bad;            /* rank 0 */
 } train_state;
 
-static mb_err cache_add(doc_cache *c, const mb_features *f, int label)
+/* The index of (code, topic) in l, appended with count 0 if new. */
+static mb_err code_index(code_list *l, const char *code, int topic, int *at)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].topic == topic && strcmp(l->v[i].code, code) == 0) {
+            *at = (int)i;
+            return MB_OK;
+        }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        code_count *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return mb_error_set(MB_ERR_NOMEM, "out of memory for category codes");
+        l->v = v;
+        l->cap = cap;
+    }
+    memset(&l->v[l->n], 0, sizeof l->v[l->n]);
+    snprintf(l->v[l->n].code, sizeof l->v[l->n].code, "%s", code);
+    l->v[l->n].topic = topic;
+    *at = (int)l->n++;
+    return MB_OK;
+}
+
+static mb_err cache_add(doc_cache *c, const mb_features *f, int label, int code)
 {
     if (c->n + 2 > c->cap) {
         size_t cap = c->cap ? 2 * c->cap : 1024;
         size_t *st = realloc(c->start, cap * sizeof *st);
         int *lb = st ? realloc(c->label, cap * sizeof *lb) : NULL;
+        int *cd = lb ? realloc(c->code, cap * sizeof *cd) : NULL;
         if (st)
             c->start = st;
-        if (!lb)
+        if (lb)
+            c->label = lb;
+        if (!cd)
             return mb_error_set(MB_ERR_NOMEM, "out of memory caching training documents");
-        c->label = lb;
+        c->code = cd;
         c->cap = cap;
     }
+    c->code[c->n] = code;
     c->start[c->n] = c->idx.len / sizeof(uint32_t);
     mb_err rc = mb_buf_append(&c->idx, f->idx, f->n * sizeof(uint32_t));
     if (rc == MB_OK)
@@ -85,6 +136,7 @@ static void cache_free(doc_cache *c)
     mb_buf_free(&c->cnt);
     free(c->start);
     free(c->label);
+    free(c->code);
     memset(c, 0, sizeof *c);
 }
 
@@ -93,9 +145,13 @@ static mb_err read_run(void *state, uint64_t task, mb_payload p, double *rec)
 {
     train_state *s = state;
     mb_jsonl_record r;
+    int code = -1;
     mb_err rc = mb_jsonl_parse(p.data, p.len, (unsigned long)(task + 1), &r);
     if (rc != MB_OK)
         return rc;
+    /* Rank 0 counts the codes from the records (reduce, in task order),
+     * so every code has the same count at any rank count. */
+    mb_record_set_str(rec + 1, CODE_WORDS, r.subtopic, strlen(r.subtopic));
     if (r.label < 0)
         rc = mb_error_set(MB_ERR_INPUT, "line %llu: no categories, so no label to train on",
                           (unsigned long long)(task + 1));
@@ -104,7 +160,9 @@ static mb_err read_run(void *state, uint64_t task, mb_payload p, double *rec)
     if (rc == MB_OK)
         rc = mb_train_stats_add(&s->stats, &s->scratch, r.label);
     if (rc == MB_OK)
-        rc = cache_add(&s->docs, &s->scratch, r.label);
+        rc = code_index(&s->codes, r.subtopic, r.label, &code);
+    if (rc == MB_OK)
+        rc = cache_add(&s->docs, &s->scratch, r.label, code);
     rec[0] = r.label;
     mb_jsonl_record_free(&r);
     return rc;
@@ -112,15 +170,29 @@ static mb_err read_run(void *state, uint64_t task, mb_payload p, double *rec)
 
 static mb_err read_reduce(void *state, uint64_t task, const char *failure, const double *rec)
 {
-    ((train_state *)state)->bad += failure != NULL;
-    return MB_OK;
+    train_state *s = state;
+    char code[8 * CODE_WORDS];
+    int at;
+    mb_err rc;
+    if (failure) {
+        s->bad++;
+        return MB_OK;
+    }
+    memcpy(code, rec + 1, sizeof code);
+    code[sizeof code - 1] = '\0';
+    if ((rc = code_index(&s->all_codes, code, (int)rec[0], &at)) == MB_OK)
+        s->all_codes.v[at].count++;
+    return rc;
 }
 
-static const mb_field read_fields[] = {{"label", MB_FIELD_I64, 1, "topic of the document"}};
+static const mb_field read_fields[] = {
+    {"label", MB_FIELD_I64, 1, "topic of the document"},
+    {"code", MB_FIELD_STR, CODE_WORDS, "primary category code"},
+};
 
 static const mb_field *read_fields_of(void *state, size_t *n)
 {
-    *n = 1;
+    *n = 2;
     return read_fields;
 }
 
@@ -161,7 +233,8 @@ typedef struct trainer_run {
     mb_model model;
     int prepared;
     unsigned iterations;
-    double t_read, t_fit;
+    mb_model *subs;            /* sub-topic models, one per topic, until fit */
+    double t_read, t_fit, t_sub;
 } trainer_run;
 
 /* Every rank: reading, feature extraction and counting, spread by the
@@ -176,18 +249,144 @@ static mb_err read_pass(trainer_run *t)
         rc = mb_source_open_lines(&t->source, cJSON_GetObjectItem(t->spec, "input")->valuestring,
                                   MB_JSONL_MAX_RECORD, &t->url);
     if (rc == MB_OK && t->rank == 0)
-        rc = mb_collector_init(&t->col, &reader, s, 1, t->size, NULL);
+        rc = mb_collector_init(&t->col, &reader, s, 1 + CODE_WORDS, t->size, NULL);
     if ((rc = mb_comm_agree(t->comm, rc)) != MB_OK)
         return rc;
     double t0 = mb_clock_wall();
     MPI_Bcast(&t0, 1, MPI_DOUBLE, 0, t->comm);
     mb_run run = {.comm = t->comm, .rank = t->rank, .size = t->size, .kernel = &reader,
-                  .kstate = s, .reclen = 1, .source = t->rank == 0 ? &t->source : NULL,
+                  .kstate = s, .reclen = 1 + CODE_WORDS, .source = t->rank == 0 ? &t->source : NULL,
                   .chunk = READ_CHUNK, .t0 = t0, .col = t->col};
     if ((rc = mb_schedule_dynamic(&run)) != MB_OK)
         mb_comm_abort(t->comm, rc);
     return mb_mpi_check(MPI_Allreduce(MPI_IN_PLACE, s->stats.counts, (int)s->stats.n_counts,
                                       MPI_INT64_T, MPI_SUM, t->comm), "MPI_Allreduce");
+}
+
+/* The sub-labels of one topic, in label order. */
+typedef struct sub_labels {
+    char name[MB_MODEL_MAX_LABELS][MB_JSONL_MAX_CATEGORY + 1];
+    size_t n;
+} sub_labels;
+
+static int by_count_then_name(const void *a, const void *b)
+{
+    const code_count *x = *(const code_count *const *)a, *y = *(const code_count *const *)b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return strcmp(x->code, y->code);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp((*(const code_count *const *)a)->code, (*(const code_count *const *)b)->code);
+}
+
+/* Rank 0: one topic's sub-labels from the counts of all documents: the
+ * codes with at least min_docs documents (at most MB_MODEL_MAX_LABELS - 1,
+ * the most frequent) by name, then "other" if any code was left out. */
+static mb_err plan_topic(const code_list *all, int topic, long min_docs, sub_labels *out)
+{
+    size_t n = 0, kept = 0;
+    const code_count **v = malloc((all->n ? all->n : 1) * sizeof *v);
+    if (!v)
+        return mb_error_set(MB_ERR_NOMEM, "out of memory planning sub-topics");
+    for (size_t i = 0; i < all->n; i++)
+        if (all->v[i].topic == topic)
+            v[n++] = &all->v[i];
+    qsort(v, n, sizeof *v, by_count_then_name);
+    while (kept < n && kept < MB_MODEL_MAX_LABELS - 1 && v[kept]->count >= min_docs)
+        kept++;
+    qsort(v, kept, sizeof *v, by_name);
+    out->n = 0;
+    for (size_t i = 0; i < kept; i++)
+        strcpy(out->name[out->n++], v[i]->code);
+    if (kept < n)
+        strcpy(out->name[out->n++], OTHER_SUBTOPIC);
+    free(v);
+    return MB_OK;
+}
+
+/* Every rank: the sub-labels rank 0 planned, as one broadcast array. */
+static mb_err share_plan(trainer_run *t, sub_labels *plan)
+{
+    mb_err rc = MB_OK;
+    long min_docs = (long)cJSON_GetObjectItem(t->spec, "subtopic-min-docs")->valuedouble;
+    for (int k = 0; t->rank == 0 && rc == MB_OK && k < MB_TOPIC_COUNT; k++)
+        rc = plan_topic(&t->st.all_codes, k, min_docs, &plan[k]);
+    if ((rc = mb_comm_agree(t->comm, rc)) != MB_OK)
+        return rc;
+    return mb_mpi_check(MPI_Bcast(plan, (int)(MB_TOPIC_COUNT * sizeof *plan), MPI_BYTE, 0,
+                                  t->comm), "MPI_Bcast");
+}
+
+/* The sub-label of a local code: its own, else "other". */
+static int sub_label_of(const sub_labels *l, const char *code)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->name[i], code) == 0)
+            return (int)i;
+    return (int)l->n - 1;
+}
+
+/* Every rank: one topic's complement naive Bayes sub-model, from counts
+ * of the cached documents' folded features summed over ranks. */
+static mb_err fit_sub(trainer_run *t, int topic, const sub_labels *l, const int *local_sub,
+                      mb_model *sub)
+{
+    const char *names[MB_MODEL_MAX_LABELS];
+    mb_model_params p = t->st.params;
+    mb_train_stats st;
+    mb_features folded;
+    p.hash_bits = p.hash_bits < SUB_HASH_BITS ? p.hash_bits : SUB_HASH_BITS;
+    for (size_t i = 0; i < l->n; i++)
+        names[i] = l->name[i];
+    memset(&folded, 0, sizeof folded);
+    mb_err rc = mb_train_stats_init(&st, p.hash_bits, l->n);
+    if (rc == MB_OK)
+        rc = mb_features_init(&folded, p.hash_bits, p.title_weight);
+    for (size_t d = 0; rc == MB_OK && d < t->st.docs.n; d++) {
+        size_t a = t->st.docs.start[d];
+        mb_features view = t->st.scratch;
+        if (t->st.docs.label[d] != topic)
+            continue;
+        view.n = t->st.docs.start[d + 1] - a;
+        view.idx = (uint32_t *)(void *)t->st.docs.idx.data + a;
+        view.cnt = (uint32_t *)(void *)t->st.docs.cnt.data + a;
+        if ((rc = mb_features_fold(&folded, &view)) == MB_OK)
+            rc = mb_train_stats_add(&st, &folded, local_sub[t->st.docs.code[d]]);
+    }
+    if ((rc = mb_comm_agree(t->comm, rc)) == MB_OK)
+        rc = mb_mpi_check(MPI_Allreduce(MPI_IN_PLACE, st.counts, (int)st.n_counts, MPI_INT64_T,
+                                        MPI_SUM, t->comm), "MPI_Allreduce");
+    if (rc == MB_OK && (rc = mb_model_prepare(sub, &p, names, l->n, &st)) == MB_OK)
+        mb_model_fit_nb(sub, &st);
+    mb_features_free(&folded);
+    mb_train_stats_free(&st);
+    return rc;
+}
+
+/* Every rank: a sub-model per topic with two or more
+ * sub-labels, into t->subs (attached to the model after its fit). */
+static mb_err fit_subs(trainer_run *t)
+{
+    sub_labels plan[MB_TOPIC_COUNT];
+    int *local_sub = NULL;
+    memset(plan, 0, sizeof plan);
+    mb_err rc = share_plan(t, plan);
+    if (rc == MB_OK && !(t->subs = calloc(MB_TOPIC_COUNT, sizeof *t->subs)))
+        rc = mb_error_set(MB_ERR_NOMEM, "out of memory for sub-topic models");
+    if (rc == MB_OK &&
+        !(local_sub = malloc((t->st.codes.n ? t->st.codes.n : 1) * sizeof *local_sub)))
+        rc = mb_error_set(MB_ERR_NOMEM, "out of memory for sub-topic labels");
+    for (size_t i = 0; rc == MB_OK && i < t->st.codes.n; i++)
+        local_sub[i] = sub_label_of(&plan[t->st.codes.v[i].topic], t->st.codes.v[i].code);
+    rc = mb_comm_agree(t->comm, rc); /* all ranks reach fit_sub's collectives, or none */
+    for (int k = 0; rc == MB_OK && k < MB_TOPIC_COUNT; k++)
+        if (plan[k].n >= 2)
+            rc = fit_sub(t, k, &plan[k], local_sub, &t->subs[k]);
+    free(local_sub);
+    return rc;
 }
 
 /* Every rank: the same optimiser on identical sums (model.h). */
@@ -231,6 +430,10 @@ static mb_err fit(trainer_run *t)
         }
         if (rc == MB_OK)
             mb_trainer_finish(&tr, &t->model);
+        if (rc == MB_OK && t->subs) {
+            t->model.sub = t->subs; /* the model owns them from here */
+            t->subs = NULL;
+        }
         t->iterations = mb_trainer_iterations(&tr);
         mb_trainer_free(&tr);
     }
@@ -262,6 +465,8 @@ static cJSON *train_report(const trainer_run *t, double total)
     sec = cJSON_AddObjectToObject(r, "seconds");
     cJSON_AddNumberToObject(sec, "read", t->t_read);
     cJSON_AddNumberToObject(sec, "fit", t->t_fit);
+    cJSON_AddNumberToObject(sec, "subtopics", t->t_sub);
+    cJSON_AddNumberToObject(r, "levels", t->model.sub ? 2 : 1);
     cJSON_AddNumberToObject(sec, "total", total);
     cJSON *spec = cJSON_Duplicate(t->spec, 1);
     mb_url_redact_json(spec); /* no secret from a URL reaches a report */
@@ -327,6 +532,12 @@ static mb_err train_phases(trainer_run *t, double started)
         rc = read_pass(t);
     t->t_read = mb_clock_now() - t0;
     t0 = mb_clock_now();
+    /* Sub-topic models cost under 1% of the training time
+     * (docs/classifier.md), so every model has them. */
+    if (rc == MB_OK)
+        rc = mb_comm_agree(t->comm, fit_subs(t));
+    t->t_sub = mb_clock_now() - t0;
+    t0 = mb_clock_now();
     if (rc == MB_OK)
         rc = mb_comm_agree(t->comm, fit(t));
     t->t_fit = mb_clock_now() - t0;
@@ -367,6 +578,11 @@ static int train_main(int argc, char **argv, MPI_Comm comm)
     mb_train_stats_free(&t.st.stats);
     if (t.prepared)
         mb_model_free(&t.model);
+    for (int k = 0; t.subs && k < MB_TOPIC_COUNT; k++)
+        mb_model_free(&t.subs[k]);
+    free(t.subs);
+    free(t.st.codes.v);
+    free(t.st.all_codes.v);
     cJSON_Delete(t.spec);
     return mb_error_exit_status(rc);
 }

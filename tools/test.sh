@@ -1,12 +1,18 @@
 #!/bin/sh
-# test.sh [--sanitizers] - install what is missing, build if needed and run
-# every test (Check unit suites and MPI integration tests) with make check.
+# test.sh [--sanitizers|--fuzz [SECONDS]|--valgrind] - install what is
+# missing, build if needed and run every test (Check unit suites and MPI
+# integration tests) with make check.
 # --sanitizers builds in build-asan/ with AddressSanitizer and
 # UndefinedBehaviorSanitizer and runs the same suite there.
 set -eu
 cd "$(dirname "$0")/.."
 builddir=build
 mode=${1:-}
+# --fuzz [SECONDS] and --valgrind: the hardening runs of docs/hardening.md.
+case $mode in
+--fuzz) exec sh tests/fuzz/run.sh build-libfuzzer "${2:-60}" ;;
+--valgrind) exec sh tests/valgrind/run.sh build-vg ;;
+esac
 set --
 if [ "$mode" = "--sanitizers" ]; then
     builddir=build-asan

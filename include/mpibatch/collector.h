@@ -34,6 +34,16 @@ typedef struct mb_rank_stats {
     double busy_seconds;  /* sum of the run times of its tasks */
 } mb_rank_stats;
 
+/* The slowest tasks run so far are kept (MB_COLLECTOR_SLOWEST of them)
+ * for the status document, where they point at stragglers. */
+#define MB_COLLECTOR_SLOWEST 10
+
+typedef struct mb_slow_task {
+    uint64_t task;
+    double seconds;
+    int rank;
+} mb_slow_task;
+
 /* out may be NULL (no --out).  The caller owns *c; free with
  * mb_collector_free().  kernel/kstate receive reduce() calls. */
 mb_err mb_collector_init(mb_collector **c, const mb_kernel *kernel, void *kstate,
@@ -42,6 +52,23 @@ mb_err mb_collector_init(mb_collector **c, const mb_kernel *kernel, void *kstate
 /* Take one decoded result message.  The collector copies what it must
  * keep; the message may be reused at once. */
 mb_err mb_collector_add(mb_collector *c, const mb_result *r);
+
+struct mb_journal;
+
+/* Record every chunk passed on from now in j (NULL: none); the caller
+ * keeps ownership of j. */
+void mb_collector_set_journal(mb_collector *c, struct mb_journal *j);
+
+/* --max-failures: mb_collector_add() returns MB_ERR_TASKS once more than
+ * max_count tasks failed, or (max_percent >= 0) more than max_percent % of
+ * the tasks passed on, counted from 100 tasks on.  Checked after each
+ * chunk, which stays recorded. */
+void mb_collector_set_limit(mb_collector *c, uint64_t max_count, double max_percent);
+
+/* Take a result recorded by an earlier run (the journal): passed on like
+ * mb_collector_add() but left out of the per-rank statistics and not
+ * recorded again. */
+mb_err mb_collector_replay(mb_collector *c, const mb_result *r);
 
 /* Tasks passed on in order so far. */
 uint64_t mb_collector_done(const mb_collector *c);
@@ -57,6 +84,10 @@ size_t mb_collector_pending(const mb_collector *c);
 
 /* Per-rank statistics (nranks entries, owned by the collector). */
 const mb_rank_stats *mb_collector_stats(const mb_collector *c);
+
+/* The slowest tasks run so far, longest first (*n of them, at most
+ * MB_COLLECTOR_SLOWEST; owned by the collector). */
+const mb_slow_task *mb_collector_slowest(const mb_collector *c, size_t *n);
 
 void mb_collector_free(mb_collector *c);
 

@@ -26,9 +26,17 @@ typedef struct mb_job {
     const char *out;      /* HDF5 output path or NULL (points into spec) */
     const char *report;   /* report JSON path or NULL (points into spec) */
     bool quiet;           /* no human summary on stdout */
+    unsigned retries;     /* re-runs of a failed task */
+    uint64_t max_fail_count;   /* stop when more tasks failed; UINT64_MAX: no limit */
+    double max_fail_percent;   /* stop above this % of tasks done; < 0: no limit */
+    const char *journal;  /* journal path or NULL (points into spec) */
+    double journal_interval;   /* seconds between journal syncs */
+    bool resume;          /* replay the journal and skip its tasks */
+    double speculate_after;    /* multiple of the median chunk time; 0: off */
 } mb_job;
 
-/* The options every kernel accepts (schedule, chunk, out, report, quiet). */
+/* The options every kernel accepts (schedule, chunk, out, report, quiet,
+ * and the failure, journal and speculation settings). */
 extern const mb_option mb_job_options[];
 
 /* Build a job from a spec object holding "kernel" and option keys; takes

@@ -20,6 +20,21 @@
 struct mb_job;
 struct mb_source;
 
+/* The version of the kernel interface: the structs of this header and of
+ * options.h, and the functions of mpibatch a plug-in may call (error.h,
+ * job.h's typed reads, mb_record_set_str, clock.h, source.h).  It changes
+ * whenever any of them changes incompatibly. */
+#define MB_KERNEL_ABI_VERSION 1
+
+/* A plug-in kernel library (--kernel-lib) states, once at file scope, the
+ * version it was compiled against; mpibatch refuses a library built for
+ * another.  Its kernel is the exported object `const mb_kernel
+ * mb_kernel_NAME`, run with --kernel NAME (docs/user-guide.md, "Writing a
+ * kernel"). */
+#define MB_KERNEL_PLUGIN_ABI \
+    extern const unsigned mb_plugin_abi_version; \
+    const unsigned mb_plugin_abi_version = MB_KERNEL_ABI_VERSION
+
 /* A record is an array of 8-byte slots, so records need no padding.
  * MB_FIELD_F64: count doubles.  MB_FIELD_I64: count integers held as
  * doubles (exact up to 2^53), written out as int64.  MB_FIELD_STR: a
@@ -77,7 +92,15 @@ typedef struct mb_kernel {
     mb_err (*summarize)(void *state, cJSON *result);
 
     void (*teardown)(void *state);
+
+    /* MB_KERNEL_LONG_TASKS: tasks take seconds or more (commands).  Chunks
+     * then default to one task, and in the dynamic schedule rank 0 only
+     * hands out work when other ranks exist: it runs its own tasks between
+     * polls, so one long task there would leave the others waiting. */
+    unsigned flags;
 } mb_kernel;
+
+#define MB_KERNEL_LONG_TASKS 1u
 
 /* Store s in `words` slots of a record, NUL-padded; returns 0 if s needed
  * more than 8 * words - 1 bytes (then nothing is stored). */

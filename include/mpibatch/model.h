@@ -34,8 +34,12 @@
 #include "mpibatch/error.h"
 #include "mpibatch/tokenize.h"
 
-#define MB_MODEL_MAX_LABELS 16
+/* Enough for the sub-topics of the largest topic (docs/classifier.md). */
+#define MB_MODEL_MAX_LABELS 64
 #define MB_MODEL_LABEL_MAX 31
+/* Feature counts below this have their log1p in a table (see
+ * mb_model.log1p_count). */
+#define MB_MODEL_SMALL_COUNTS 64
 /* Fixed-point accumulation stays inside int64 up to this many documents. */
 #define MB_MODEL_MAX_TRAIN_DOCS (1L << 22)
 
@@ -64,6 +68,15 @@ typedef struct mb_model {
     double bias[MB_MODEL_MAX_LABELS];
     double class_weight[MB_MODEL_MAX_LABELS]; /* training document weights */
     uint32_t *active;      /* training only: bucket -> parameter row */
+    /* log1p(c) for small counts c, computed by the same libm call as for
+     * larger ones, so the table changes no bit; set by mb_model_index. */
+    double log1p_count[MB_MODEL_SMALL_COUNTS];
+    /* Level 2 (--levels 2): NULL, or n_labels sub-models, sub[k] for the
+     * documents of label k; sub[k].n_labels == 0 where label k had fewer
+     * than two sub-topics to tell apart.  Sub-models score the main
+     * features folded to their own, smaller hash_bits (mb_features_fold)
+     * and are owned, and freed, by their parent. */
+    struct mb_model *sub;
 } mb_model;
 
 /* Per-rank document statistics; counts is one array so that a single
@@ -139,6 +152,10 @@ mb_err mb_model_prepare(mb_model *m, const mb_model_params *p,
                         const char *const *labels, size_t n_labels,
                         const mb_train_stats *global);
 
+/* Fill m's lookup tables for feature values; mb_model_prepare calls it,
+ * and so must whoever builds a model by other means (mpibatch/model_io.h). */
+void mb_model_index(mb_model *m);
+
 /* Release what m owns (safe on a zeroed or already freed m). */
 void mb_model_free(mb_model *m);
 
@@ -180,6 +197,13 @@ void mb_trainer_free(mb_trainer *tr);
 /* Train m (prepared) on ts in this process: the trainer loop above. */
 mb_err mb_model_fit(mb_model *m, const mb_train_set *ts);
 
+/* Complement naive Bayes weights for the prepared model m from the same
+ * summed stats (the sub-topic models' method, docs/classifier.md): class
+ * k's weight of bucket j is -log of the smoothed share of j among the
+ * other classes' document frequencies, the bias 0.  Integer stats in,
+ * so every rank gets the same bits; drops m's training-only state. */
+void mb_model_fit_nb(mb_model *m, const mb_train_stats *global);
+
 /* Class probabilities of an extracted document into scores[n_labels]
  * (caller's array, may be NULL); returns the most probable label. */
 int mb_model_score(const mb_model *m, const mb_features *doc,
@@ -192,5 +216,13 @@ mb_err mb_model_predict(const mb_model *m, mb_features *scratch,
                         const char *title, size_t tlen,
                         const char *abstract, size_t alen,
                         double *scores, int *label);
+
+/* Level 2: the sub-topic of a document that m put in label, from its
+ * features doc (extracted for m) folded into the caller's scratch folded
+ * (any mb_features_init'ed one, reused across calls).  *sub_label gets
+ * the index into m->sub[label].labels and *score its probability, or -1
+ * and 0 when m has no sub-model for label. */
+mb_err mb_model_score_sub(const mb_model *m, int label, const mb_features *doc,
+                          mb_features *folded, int *sub_label, double *score);
 
 #endif

@@ -15,6 +15,12 @@
  *   /idf              float32 [A], their feature weights
  *   /weights          float32 [A, K], their class weights
  *   /bias             float64 [K]
+ *   /sub/<label>      level 2 only: the sub-topic model of the documents
+ *                     of that label, laid out like / (attributes with its
+ *                     own hash_bits, labels, buckets, idf, weights, bias);
+ *                     labels with fewer than two sub-topics have none
+ * Format versions: 1 has one level; 2 adds the root attribute "levels"
+ * (1 or 2) and, for 2, /sub.  Version 1 files still load (one level).
  * Only active buckets are stored; the arrays are chunked and deflated.
  * mb_model_save writes under a temporary name and renames it into place.
  *
@@ -34,7 +40,7 @@
 #define MB_MODEL_FORMAT "mpibatch-model"
 /* Raise when the layout or the feature rules change; newer files are
  * refused by older code. */
-#define MB_MODEL_FORMAT_VERSION 1
+#define MB_MODEL_FORMAT_VERSION 2
 
 /* Where a model came from; stored as attributes, all fields borrowed. */
 typedef struct mb_model_provenance {
@@ -52,6 +58,10 @@ mb_err mb_model_save(const mb_model *m, const char *path,
  * mb_model_free, on failure m holds nothing and the MB_ERR_INPUT message
  * names the file and what is wrong with it. */
 mb_err mb_model_load(mb_model *m, const char *path);
+
+/* mb_model_load, with the sub-topic models only when levels is 2: one
+ * level needs neither their memory nor their load time. */
+mb_err mb_model_load_levels(mb_model *m, const char *path, int levels);
 
 /* Bytes mb_model_pack writes for the trained model m. */
 size_t mb_model_packed_size(const mb_model *m);

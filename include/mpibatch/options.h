@@ -41,6 +41,9 @@ const mb_option *mb_options_find(const mb_option *const *tables, const char *nam
  * owns the returned item.  Errors name the flag. */
 mb_err mb_options_parse_flag(const mb_option *opt, const char *text, cJSON **out);
 
+/* The first option name that appears twice across tables, or NULL. */
+const char *mb_options_clash(const mb_option *const *tables);
+
 /* Check every key of spec against tables (except those listed in skip, a
  * NULL-terminated list), type and range, and add defaults for missing keys.
  * where names the origin in messages ("job.json" or "command line"). */

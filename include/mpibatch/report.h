@@ -1,7 +1,8 @@
 /* report.h - the JSON report (a stable interface) and the stdout summary.
  *
  * Keys (docs/report.md): program, version, kernel, schedule, chunk, ranks,
- * hosts, tasks, tasks_failed, wall_seconds, tasks_per_second,
+ * hosts, tasks, tasks_failed, tasks_retried, tasks_resumed,
+ * speculative_runs, wall_seconds, tasks_per_second,
  * load_imbalance, per_rank [{rank, host, tasks, busy_seconds,
  * idle_seconds}], failures [{task, reason}] (the first 100), result (the
  * kernel's summary), job (the spec), output.
@@ -22,6 +23,9 @@ typedef struct mb_report_run {
     int nranks;
     const char *const *hosts;     /* one per rank */
     uint64_t tasks, failed;
+    uint64_t retried;             /* re-runs of failed tasks started */
+    uint64_t resumed;             /* tasks replayed from the journal */
+    uint64_t speculated;          /* speculative chunk runs started */
     double wall_seconds;
     const mb_rank_stats *stats;   /* one per rank */
     const mb_failure *failures;   /* the first failures, in task order */

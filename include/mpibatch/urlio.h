@@ -30,7 +30,7 @@ typedef struct mb_url_opts {
     bool insecure;             /* skip TLS certificate verification */
 } mb_url_opts;
 
-/* The options of URL transfers (retries, retry-max-seconds, timeout,
+/* The options of URL transfers (url-retries, url-retry-max-seconds, timeout,
  * part-size, insecure): a table for the job's common tables. */
 extern const mb_option mb_url_options[];
 

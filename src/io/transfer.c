@@ -12,11 +12,11 @@
 #include "upload.h"
 
 const mb_option mb_url_options[] = {
-    {.name = "retries", .type = MB_OPT_INT, .defval = "5", .min = 0, .max = 100, .meta = "N",
+    {.name = "url-retries", .type = MB_OPT_INT, .defval = "5", .min = 0, .max = 100, .meta = "N",
      .help = "retries of a URL transfer after a transient failure"},
-    {.name = "retry-max-seconds", .type = MB_OPT_NUM, .defval = "60", .min = 0, .max = 86400,
+    {.name = "url-retry-max-seconds", .type = MB_OPT_NUM, .defval = "60", .min = 0, .max = 86400,
      .meta = "S", .help = "bound on the total back-off wait of a URL transfer"},
-    {.name = "timeout", .type = MB_OPT_NUM, .defval = "60", .min = 1, .max = 86400, .meta = "S",
+    {.name = "url-timeout", .type = MB_OPT_NUM, .defval = "60", .min = 1, .max = 86400, .meta = "S",
      .help = "seconds without progress that fail a URL transfer attempt"},
     {.name = "part-size", .type = MB_OPT_INT, .defval = "8388608", .min = 1024,
      .max = 5368709120.0, .meta = "BYTES",
@@ -39,11 +39,11 @@ void mb_url_opts_from_spec(const cJSON *spec, mb_url_opts *o)
 {
     const cJSON *v;
     mb_url_opts_default(o);
-    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(spec, "retries")))
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(spec, "url-retries")))
         o->retries = (unsigned)v->valuedouble;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(spec, "retry-max-seconds")))
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(spec, "url-retry-max-seconds")))
         o->retry_max_seconds = v->valuedouble;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(spec, "timeout")))
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(spec, "url-timeout")))
         o->timeout = v->valuedouble;
     if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(spec, "part-size")))
         o->part_size = (uint64_t)v->valuedouble;

@@ -175,10 +175,11 @@ void mb_url_scrub(const mb_url *u, const char *src, char *dst, size_t n)
             put(dst, n, &len, "REDACTED", 8);
             src += k;
         } else {
-            /* A whole word at once, so a long run is never split. */
-            size_t w = run ? run : 1;
-            put(dst, n, &len, src, w);
-            src += w;
+            /* One byte at a time: a credential may start inside a word
+             * ("key=SECRET"), and no suffix of a word shorter than 40 bytes
+             * is a long run, so none is redacted by halves. */
+            put(dst, n, &len, src, 1);
+            src++;
         }
     }
     if (n > 0)

@@ -4,7 +4,8 @@
  * documents it is sent.  Input is JSON lines (arXiv metadata: id, title,
  * abstract, optional categories) or plain text (one document per line).
  * Bad records fail only their own task, with the line number as reason;
- * --strict makes the first one fatal.
+ * --strict makes the first one fatal.  --levels 2 adds the sub-topic
+ * (primary category such as cs.LG) from the model's per-topic sub-model.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,14 +22,19 @@
 #include "mpibatch/url.h"
 
 enum { ID_WORDS = 8, NAME_WORDS = 4 };           /* 63- and 31-byte strings */
-enum { F_ID, F_LABEL, F_NAME, F_TRUE, F_SCORES, NFIELDS };
-/* Slot offsets of the fields in a record. */
+enum { F_ID, F_LABEL, F_NAME, F_TRUE, F_SCORES, F_SUB, F_SUB_SCORE, F_TRUE_SUB, NFIELDS };
+/* Slot offsets of the fields in a record; the level-2 fields follow the
+ * n_labels scores, at sub_at. */
 enum { O_ID = 0, O_LABEL = ID_WORDS, O_NAME, O_TRUE = O_NAME + NAME_WORDS, O_SCORES };
+enum { O_SUB = 0, O_SUB_SCORE = NAME_WORDS, O_TRUE_SUB };
 
 typedef struct classify_state {
     mb_model model;
     int have_model;
     mb_features scratch;
+    mb_features folded;      /* --levels 2: features for the sub-model */
+    int levels;
+    size_t sub_at;           /* offset of the level-2 fields */
     enum { IN_JSONL, IN_TEXT, IN_STORE } input;
     int strict;
     mb_url_opts url;
@@ -37,6 +43,7 @@ typedef struct classify_state {
     /* rank 0, in task order */
     uint64_t docs, bad, labelled;
     uint64_t confusion[MB_MODEL_MAX_LABELS][MB_MODEL_MAX_LABELS];
+    uint64_t sub_labelled, sub_right, sub_right_in_topic, sub_in_topic;
 } classify_state;
 
 static const mb_option classify_options[] = {
@@ -47,11 +54,13 @@ static const mb_option classify_options[] = {
      .help = "input format; auto: store for HDF5 files, text for *.txt, else JSON lines"},
     {.name = "strict", .type = MB_OPT_BOOL, .defval = "false",
      .help = "stop at the first bad record (exit 3) instead of counting it"},
+    {.name = "levels", .type = MB_OPT_INT, .min = 1, .max = 2, .defval = "1", .meta = "L",
+     .help = "2: also give the sub-topic (needs a model trained with --levels 2)"},
     {0}
 };
 
 /* Rank 0 loads the model; everyone gets it as one broadcast buffer. */
-static mb_err share_model(classify_state *s, const char *path, MPI_Comm comm)
+static mb_err share_model(classify_state *s, const char *path, int levels, MPI_Comm comm)
 {
     int rank;
     unsigned long long size = 0;
@@ -61,7 +70,7 @@ static mb_err share_model(classify_state *s, const char *path, MPI_Comm comm)
     if (rank == 0) {
         mb_staged local;
         if ((rc = mb_stage_input(&local, path, &s->url)) == MB_OK &&
-            (rc = mb_model_load(&s->model, local.local)) == MB_OK)
+            (rc = mb_model_load_levels(&s->model, local.local, levels)) == MB_OK)
             size = mb_model_packed_size(&s->model);
         mb_stage_release(&local);
     }
@@ -96,6 +105,13 @@ static void layout(classify_state *s)
                                    "label given by the input's categories, -1 if none"};
     s->fields[F_SCORES] = (mb_field){"scores", MB_FIELD_F64, (unsigned)s->model.n_labels,
                                      "probability of each label"};
+    s->fields[F_SUB] = (mb_field){"subtopic", MB_FIELD_STR, NAME_WORDS,
+                                  "predicted sub-topic, \"\" if the topic has no sub-model"};
+    s->fields[F_SUB_SCORE] = (mb_field){"subtopic_score", MB_FIELD_F64, 1,
+                                        "probability of the sub-topic within its topic"};
+    s->fields[F_TRUE_SUB] = (mb_field){"true_subtopic", MB_FIELD_STR, NAME_WORDS,
+                                       "primary category given by the input, \"\" if none"};
+    s->sub_at = O_SCORES + s->model.n_labels;
 }
 
 /* Whether the name ends with ext; for a URL, its query does not count. */
@@ -125,15 +141,22 @@ static mb_err classify_setup(const mb_job *job, MPI_Comm comm, void **state)
     else
         s->input = !strcmp(format, "text") ? IN_TEXT : !strcmp(format, "store") ? IN_STORE : IN_JSONL;
     s->strict = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job->spec, "strict"));
-    if ((rc = share_model(s, model, comm)) != MB_OK)
+    s->levels = (int)mb_job_int(job, "levels");
+    if ((rc = share_model(s, model, s->levels, comm)) != MB_OK)
         return rc;
+    if (s->levels == 2 && !s->model.sub)
+        return mb_error_set(MB_ERR_USAGE, "--levels 2: model '%s' has no sub-topic models "
+                            "(train it with --levels 2)", model);
     layout(s);
-    return mb_features_init(&s->scratch, s->model.params.hash_bits, s->model.params.title_weight);
+    rc = mb_features_init(&s->scratch, s->model.params.hash_bits, s->model.params.title_weight);
+    if (rc == MB_OK && s->levels == 2)
+        rc = mb_features_init(&s->folded, s->model.params.hash_bits, s->model.params.title_weight);
+    return rc;
 }
 
 static const mb_field *classify_fields(void *state, size_t *n)
 {
-    *n = NFIELDS;
+    *n = ((classify_state *)state)->levels == 2 ? NFIELDS : F_SUB;
     return ((classify_state *)state)->fields;
 }
 
@@ -150,13 +173,33 @@ static mb_err classify_open_source(void *state, const mb_job *job, mb_source *sr
     return mb_source_open_docstore(src, s->store.local);
 }
 
-/* Score one document and fill the record. */
+/* Level 2: the sub-topic of the scored document in scratch. */
+static mb_err score_sub(classify_state *s, int label, const char *true_code, double *rec)
+{
+    int sub;
+    const char *name;
+    mb_err rc = mb_model_score_sub(&s->model, label, &s->scratch, &s->folded, &sub,
+                                   rec + s->sub_at + O_SUB_SCORE);
+    if (rc != MB_OK)
+        return rc;
+    name = sub < 0 ? "" : s->model.sub[label].labels[sub];
+    mb_record_set_str(rec + s->sub_at + O_SUB, NAME_WORDS, name, strlen(name));
+    /* Codes are at most MB_JSONL_MAX_CATEGORY (31) bytes: they fit. */
+    mb_record_set_str(rec + s->sub_at + O_TRUE_SUB, NAME_WORDS, true_code, strlen(true_code));
+    return MB_OK;
+}
+
+/* Score one document and fill the record; true_code is the primary
+ * category ("" if none). */
 static mb_err score(classify_state *s, const char *id, size_t idlen, const char *title,
-                    size_t tlen, const char *abstract, size_t alen, int truth, double *rec)
+                    size_t tlen, const char *abstract, size_t alen, int truth,
+                    const char *true_code, double *rec)
 {
     int label;
     mb_err rc = mb_model_predict(&s->model, &s->scratch, title, tlen, abstract, alen,
                                  rec + O_SCORES, &label);
+    if (rc == MB_OK && s->levels == 2)
+        rc = score_sub(s, label, true_code, rec);
     if (rc != MB_OK)
         return rc;
     if (!mb_record_set_str(rec + O_ID, ID_WORDS, id, idlen))
@@ -176,7 +219,7 @@ static mb_err run_jsonl(classify_state *s, uint64_t task, mb_payload p, double *
     if (rc != MB_OK)
         return rc;
     rc = score(s, r.id, strlen(r.id), r.title, r.title_len, r.abstract, r.abstract_len,
-               r.label, rec);
+               r.label, r.subtopic, rec);
     if (rc != MB_OK)
         rc = mb_error_set(rc, "line %llu: %s", (unsigned long long)(task + 1), mb_error_message());
     mb_jsonl_record_free(&r);
@@ -195,7 +238,7 @@ static mb_err run_text(classify_state *s, uint64_t task, mb_payload p, double *r
         return mb_error_set(MB_ERR_INPUT, "line %llu: longer than %u bytes",
                             (unsigned long long)(task + 1), MB_JSONL_MAX_RECORD);
     snprintf(id, sizeof id, "%llu", (unsigned long long)(task + 1));
-    return score(s, id, strlen(id), "", 0, p.data, len, -1, rec);
+    return score(s, id, strlen(id), "", 0, p.data, len, -1, "", rec);
 }
 
 /* Store records were validated by import; failures name the input line. */
@@ -205,7 +248,7 @@ static mb_err run_store(classify_state *s, mb_payload p, double *rec)
     mb_err rc = mb_docstore_unpack(p.data, p.len, &d);
     if (rc == MB_OK)
         rc = score(s, d.id, strlen(d.id), d.title, d.title_len, d.abstract, d.abstract_len,
-                   d.label, rec);
+                   d.label, "", rec);
     if (rc != MB_OK && d.line > 0)
         rc = mb_error_set(rc, "line %lld: %s", (long long)d.line, mb_error_message());
     return rc;
@@ -221,6 +264,41 @@ static mb_err classify_run(void *state, uint64_t task, mb_payload p, double *rec
     }
 }
 
+/* The sub-label name that the true code stands for in its topic's
+ * sub-model: the code itself, else "other"; NULL when that topic has no
+ * sub-model or the code is neither (the topic was trained without it). */
+static const char *true_sub_name(const mb_model *sub, const char *code)
+{
+    for (size_t i = 0; i < sub->n_labels; i++)
+        if (strcmp(sub->labels[i], code) == 0)
+            return sub->labels[i];
+    for (size_t i = 0; i < sub->n_labels; i++)
+        if (strcmp(sub->labels[i], "other") == 0)
+            return sub->labels[i];
+    return NULL;
+}
+
+/* Sub-topic accuracy counts of one labelled record (rank 0). */
+static void count_sub(classify_state *s, const double *rec)
+{
+    char pred[8 * NAME_WORDS], code[8 * NAME_WORDS];
+    const mb_model *sub = &s->model.sub[(int)rec[O_TRUE]];
+    const char *want;
+    memcpy(pred, rec + s->sub_at + O_SUB, sizeof pred);
+    memcpy(code, rec + s->sub_at + O_TRUE_SUB, sizeof code);
+    pred[sizeof pred - 1] = code[sizeof code - 1] = '\0';
+    if (sub->n_labels == 0 || !(want = true_sub_name(sub, code)))
+        return;
+    s->sub_labelled++;
+    if (rec[O_TRUE] != rec[O_LABEL])
+        return;
+    s->sub_in_topic++;
+    if (strcmp(pred, want) == 0) {
+        s->sub_right++;
+        s->sub_right_in_topic++;
+    }
+}
+
 static mb_err classify_reduce(void *state, uint64_t task, const char *failure, const double *rec)
 {
     classify_state *s = state;
@@ -232,6 +310,8 @@ static mb_err classify_reduce(void *state, uint64_t task, const char *failure, c
     if (rec[O_TRUE] >= 0) {
         s->labelled++;
         s->confusion[(int)rec[O_TRUE]][(int)rec[O_LABEL]]++;
+        if (s->levels == 2)
+            count_sub(s, rec);
     }
     return MB_OK;
 }
@@ -278,6 +358,16 @@ static mb_err classify_summarize(void *state, cJSON *result)
     cJSON_AddNumberToObject(result, "labelled", (double)s->labelled);
     if (s->labelled > 0)
         add_scores(s, result);
+    if (s->levels == 2) {
+        cJSON *sub = cJSON_AddObjectToObject(result, "subtopics");
+        cJSON_AddNumberToObject(sub, "labelled", (double)s->sub_labelled);
+        if (s->sub_labelled > 0)
+            cJSON_AddNumberToObject(sub, "accuracy",
+                                    (double)s->sub_right / (double)s->sub_labelled);
+        if (s->sub_in_topic > 0)
+            cJSON_AddNumberToObject(sub, "accuracy_within_topic",
+                                    (double)s->sub_right_in_topic / (double)s->sub_in_topic);
+    }
     return MB_OK;
 }
 
@@ -287,6 +377,7 @@ static void classify_teardown(void *state)
     if (s->have_model)
         mb_model_free(&s->model);
     mb_features_free(&s->scratch);
+    mb_features_free(&s->folded);
     mb_stage_release(&s->store);
     free(s);
 }

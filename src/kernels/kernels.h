@@ -7,5 +7,6 @@
 extern const mb_kernel mb_kernel_euler;
 extern const mb_kernel mb_kernel_sleep;
 extern const mb_kernel mb_kernel_classify;
+extern const mb_kernel mb_kernel_exec;
 
 #endif

@@ -12,6 +12,8 @@
 typedef struct sleep_state {
     uint64_t tasks;
     double seconds;
+    int rank, fail_rank, slow_rank;  /* fault injection: a broken or slow node */
+    double slow_seconds;
     double over_sum, over_max; /* rank 0: oversleep statistics */
     uint64_t counted;
 } sleep_state;
@@ -21,6 +23,12 @@ static const mb_option sleep_options[] = {
      .meta = "T", .help = "number of tasks"},
     {.name = "seconds", .type = MB_OPT_NUM, .defval = "0.25", .min = 0, .max = 86400,
      .meta = "S", .help = "seconds each task sleeps (fractional; 0 measures pure overhead)"},
+    {.name = "fail-rank", .type = MB_OPT_INT, .defval = "-1", .min = -1, .max = 1 << 30,
+     .meta = "R", .help = "tasks run on rank R fail, as on a broken node (tests retries; -1: none)"},
+    {.name = "slow-rank", .type = MB_OPT_INT, .defval = "-1", .min = -1, .max = 1 << 30,
+     .meta = "R", .help = "tasks run on rank R sleep --slow-seconds instead (tests stragglers)"},
+    {.name = "slow-seconds", .type = MB_OPT_NUM, .defval = "1", .min = 0, .max = 86400,
+     .meta = "S", .help = "seconds each task sleeps on --slow-rank"},
     {0}
 };
 
@@ -35,7 +43,12 @@ static mb_err sleep_setup(const mb_job *job, MPI_Comm comm, void **state)
         return mb_error_set(MB_ERR_NOMEM, "out of memory");
     s->tasks = (uint64_t)mb_job_int(job, "tasks");
     s->seconds = mb_job_num(job, "seconds");
+    s->fail_rank = (int)mb_job_int(job, "fail-rank");
+    s->slow_rank = (int)mb_job_int(job, "slow-rank");
+    s->slow_seconds = mb_job_num(job, "slow-seconds");
     *state = s;
+    if (MPI_Comm_rank(comm, &s->rank) != MPI_SUCCESS)
+        return mb_error_set(MB_ERR_MPI, "MPI_Comm_rank failed");
     return MB_OK;
 }
 
@@ -53,15 +66,19 @@ static uint64_t sleep_ntasks(void *state)
 static mb_err sleep_run(void *state, uint64_t task, mb_payload payload, double *rec)
 {
     const sleep_state *s = state;
-    if (s->seconds <= 0) { /* no clock calls: measure the runner alone */
+    double seconds = s->rank == s->slow_rank ? s->slow_seconds : s->seconds;
+    if (s->rank == s->fail_rank)
+        return mb_error_set(MB_ERR_INPUT, "task %llu: rank %d is set to fail (--fail-rank)",
+                            (unsigned long long)task, s->rank);
+    if (seconds <= 0) { /* no clock calls: measure the runner alone */
         rec[0] = 0;
         return MB_OK;
     }
     double t0 = mb_clock_now();
-    struct timespec ts = {(time_t)s->seconds, (long)((s->seconds - floor(s->seconds)) * 1e9)};
+    struct timespec ts = {(time_t)seconds, (long)((seconds - floor(seconds)) * 1e9)};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
-    rec[0] = mb_clock_now() - t0 - s->seconds;
+    rec[0] = mb_clock_now() - t0 - seconds;
     return MB_OK;
 }
 

@@ -18,3 +18,5 @@ tests_unit_test_jsonl_LDADD = $(UNIT_LDADD)
 tests_unit_test_model_io_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_model_io_LDADD = $(UNIT_LDADD)
 endif
+
+INTEGRATION_TESTS += tests/integration/levels.sh

@@ -182,14 +182,53 @@ mb_err mb_model_prepare(mb_model *m, const mb_model_params *p,
     }
     set_idf(m, global);
     set_class_weights(m, global);
+    mb_model_index(m);
     return MB_OK;
+}
+
+void mb_model_index(mb_model *m)
+{
+    for (size_t c = 0; c < MB_MODEL_SMALL_COUNTS; c++)
+        m->log1p_count[c] = log1p((double)c);
 }
 
 void mb_model_free(mb_model *m)
 {
+    if (m->sub)
+        for (size_t k = 0; k < m->n_labels; k++) mb_model_free(&m->sub[k]);
+    free(m->sub);
     free(m->table);
     free(m->active);
     memset(m, 0, sizeof *m);
+}
+
+void mb_model_fit_nb(mb_model *m, const mb_train_stats *global)
+{
+    /* Laplace smoothing, as in Rennie et al. (2003) and scikit-learn. */
+    const double alpha = 1.0;
+    size_t k = m->n_labels, stride = k + 1;
+    double total[MB_MODEL_MAX_LABELS] = {0}, all = 0.0;
+    for (size_t b = 0; b < m->n_buckets; b++) {
+        if (m->table[b * stride] == 0.0f) continue;
+        for (size_t c = 0; c < k; c++)
+            total[c] += (double)global->counts[b * k + c];
+    }
+    for (size_t c = 0; c < k; c++) all += total[c];
+    for (size_t b = 0; b < m->n_buckets; b++) {
+        float *row = m->table + b * stride;
+        double df = 0.0;
+        if (row[0] == 0.0f) continue;
+        for (size_t c = 0; c < k; c++) df += (double)global->counts[b * k + c];
+        for (size_t c = 0; c < k; c++) {
+            double others = df - (double)global->counts[b * k + c];
+            row[1 + c] = (float)-log((alpha + others) /
+                                     (alpha * (double)m->n_active + all -
+                                      total[c]));
+        }
+    }
+    for (size_t c = 0; c < k; c++) m->bias[c] = 0.0;
+    free(m->active);
+    m->active = NULL;
 }
 
 void mb_train_set_init(mb_train_set *ts)
@@ -235,9 +274,11 @@ nomem:
 
 /* The feature value before normalisation; shared by training and
  * prediction so that both see the same vectors. */
-static double feature_value(uint32_t count, float idf)
+static double feature_value(const mb_model *m, uint32_t count, float idf)
 {
-    return log1p((double)count) * (double)idf;
+    double lc = count < MB_MODEL_SMALL_COUNTS ? m->log1p_count[count]
+                                              : log1p((double)count);
+    return lc * (double)idf;
 }
 
 mb_err mb_train_set_add(mb_train_set *ts, const mb_model *m,
@@ -257,7 +298,7 @@ mb_err mb_train_set_add(mb_train_set *ts, const mb_model *m,
     for (size_t i = 0; i < doc->n; i++) {
         uint32_t b = doc->idx[i];
         if (m->active[b] == NO_ROW) continue;
-        double v = feature_value(doc->cnt[i], m->table[b * stride]);
+        double v = feature_value(m, doc->cnt[i], m->table[b * stride]);
         ts->col[ts->nnz] = m->active[b];
         ts->val[ts->nnz++] = v;
         norm2 += v * v;
@@ -554,18 +595,31 @@ out:
     return err;
 }
 
+/* Scoring reads one table row per distinct feature, a cache miss each:
+ * the rows of a block are prefetched first so that the misses overlap. */
+#define SCORE_BLOCK 64
+
 int mb_model_score(const mb_model *m, const mb_features *doc,
                    double *scores)
 {
     size_t k = m->n_labels, stride = k + 1;
     double z[MB_MODEL_MAX_LABELS] = {0}, norm2 = 0.0, inv;
+    const float *rows[SCORE_BLOCK];
     int best = 0;
-    for (size_t i = 0; i < doc->n; i++) {
-        const float *row = m->table + (size_t)doc->idx[i] * stride;
-        if (row[0] == 0.0f) continue;
-        double v = feature_value(doc->cnt[i], row[0]);
-        norm2 += v * v;
-        for (size_t c = 0; c < k; c++) z[c] += v * (double)row[1 + c];
+    for (size_t first = 0; first < doc->n; first += SCORE_BLOCK) {
+        size_t nb = doc->n - first < SCORE_BLOCK ? doc->n - first : SCORE_BLOCK;
+        for (size_t j = 0; j < nb; j++) {
+            rows[j] = m->table + (size_t)doc->idx[first + j] * stride;
+            __builtin_prefetch(rows[j]);
+            __builtin_prefetch(rows[j] + k);
+        }
+        for (size_t j = 0; j < nb; j++) {
+            const float *row = rows[j];
+            if (row[0] == 0.0f) continue;
+            double v = feature_value(m, doc->cnt[first + j], row[0]);
+            norm2 += v * v;
+            for (size_t c = 0; c < k; c++) z[c] += v * (double)row[1 + c];
+        }
     }
     inv = norm2 > 0.0 ? 1.0 / sqrt(norm2) : 0.0;
     for (size_t c = 0; c < k; c++) {
@@ -592,5 +646,25 @@ mb_err mb_model_predict(const mb_model *m, mb_features *scratch,
     if ((err = mb_features_extract(scratch, title, tlen, abstract, alen)))
         return err;
     *label = mb_model_score(m, scratch, scores);
+    return MB_OK;
+}
+
+mb_err mb_model_score_sub(const mb_model *m, int label, const mb_features *doc,
+                          mb_features *folded, int *sub_label, double *score)
+{
+    double p[MB_MODEL_MAX_LABELS];
+    const mb_model *sub;
+    mb_err err;
+    *sub_label = -1;
+    *score = 0.0;
+    if (!m->sub || label < 0 || (size_t)label >= m->n_labels ||
+        m->sub[label].n_labels == 0)
+        return MB_OK;
+    sub = &m->sub[label];
+    /* The scratch's buffers do not depend on its bucket count. */
+    folded->hash_bits = sub->params.hash_bits;
+    if ((err = mb_features_fold(folded, doc))) return err;
+    *sub_label = mb_model_score(sub, folded, p);
+    *score = p[*sub_label];
     return MB_OK;
 }

@@ -56,6 +56,8 @@ typedef struct pack_header {
     uint64_t n_labels;
     uint64_t n_active;
     int64_t n_train_docs;
+    uint64_t levels;        /* 2: a length and a packed sub-model follow
+                               the rows for each label (length 0: none) */
     mb_model_params params;
     double bias[MB_MODEL_MAX_LABELS];
     char labels[MB_MODEL_MAX_LABELS][MB_MODEL_LABEL_MAX + 1];
@@ -173,6 +175,7 @@ static mb_err model_from_sparse(mb_model *m, const sparse_model *s,
                k * sizeof *m->table);
     }
     m->n_active = s->n_active;
+    mb_model_index(m);
     return MB_OK;
 }
 
@@ -259,6 +262,7 @@ static herr_t put_model(hid_t file, const mb_model *m, const sparse_model *s,
                         const mb_model_provenance *prov)
 {
     if (put_root_attrs(file, m, prov) < 0 || put_labels(file, m) < 0 ||
+        mb_h5_put_i64(file, "levels", m->sub ? 2 : 1) < 0 ||
         put_array(file, "buckets", H5T_STD_U32LE, H5T_NATIVE_UINT32,
                   s->n_active, 0, s->buckets) < 0 ||
         put_array(file, "idf", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
@@ -269,6 +273,31 @@ static herr_t put_model(hid_t file, const mb_model *m, const sparse_model *s,
                   m->n_labels, 0, m->bias) < 0)
         return -1;
     return 0;
+}
+
+/* Level 2: group /sub/<label> per label that has a sub-model, laid out
+ * like the root (attributes, labels, buckets, idf, weights, bias). */
+static herr_t put_subs(hid_t file, const mb_model *m, char *msg, size_t cap)
+{
+    hid_t top = H5Gcreate2(file, "sub", H5P_DEFAULT, H5P_DEFAULT,
+                           H5P_DEFAULT);
+    herr_t rc = top >= 0 ? 0 : -1;
+    for (size_t k = 0; rc >= 0 && k < m->n_labels; k++) {
+        sparse_model s = {0};
+        hid_t g;
+        if (m->sub[k].n_labels == 0) continue;
+        if (!sparse_from_model(&s, &m->sub[k], msg, cap)) {
+            rc = -1;
+            break;
+        }
+        g = H5Gcreate2(top, m->labels[k], H5P_DEFAULT, H5P_DEFAULT,
+                       H5P_DEFAULT);
+        rc = g >= 0 ? put_model(g, &m->sub[k], &s, NULL) : -1;
+        if (g >= 0 && H5Gclose(g) < 0) rc = -1;
+        sparse_free(&s);
+    }
+    if (top >= 0 && H5Gclose(top) < 0) rc = -1;
+    return rc;
 }
 
 mb_err mb_model_save(const mb_model *m, const char *path,
@@ -289,6 +318,8 @@ mb_err mb_model_save(const mb_model *m, const char *path,
         err = h5_error(MB_ERR_IO, path, "cannot create the temporary file");
     if (!err && put_model(file, m, &s, prov) < 0)
         err = h5_error(MB_ERR_IO, path, "cannot write the model");
+    if (!err && m->sub && put_subs(file, m, msg, sizeof msg) < 0)
+        err = h5_error(MB_ERR_IO, path, "cannot write the sub-topic models");
     if (file >= 0 && H5Fclose(file) < 0 && !err)
         err = h5_error(MB_ERR_IO, path, "cannot finish the file");
     if (!err && rename(tmp, path) != 0)
@@ -468,7 +499,7 @@ static mb_err get_arrays(hid_t file, mb_model *m, sparse_model *s,
     return MB_OK;
 }
 
-static mb_err load_open_file(mb_model *m, hid_t file, char *msg, size_t cap)
+static mb_err load_one(mb_model *m, hid_t file, char *msg, size_t cap)
 {
     sparse_model s = {0};
     mb_err err = MB_ERR_INPUT;
@@ -480,7 +511,79 @@ static mb_err load_open_file(mb_model *m, hid_t file, char *msg, size_t cap)
     return err;
 }
 
+/* A sub-model scores folded main features: it needs no more buckets. */
+static int sub_fits(const mb_model *m, const mb_model *sub, char *msg,
+                    size_t cap)
+{
+    if (sub->params.hash_bits <= m->params.hash_bits) return 1;
+    snprintf(msg, cap, "has 2^%u buckets, more than the main model's 2^%u",
+             sub->params.hash_bits, m->params.hash_bits);
+    return 0;
+}
+
+/* Level 2 (format version 2, levels = 2): /sub/<label> where present. */
+static mb_err load_subs(mb_model *m, hid_t file, char *msg, size_t cap)
+{
+    hid_t top = H5Lexists(file, "sub", H5P_DEFAULT) > 0
+                    ? H5Gopen2(file, "sub", H5P_DEFAULT) : -1;
+    mb_err err = MB_OK;
+    if (top < 0) {
+        snprintf(msg, cap, "levels is 2 but there is no group 'sub'");
+        return MB_ERR_INPUT;
+    }
+    if (!(m->sub = calloc(m->n_labels, sizeof *m->sub))) {
+        H5Gclose(top);
+        snprintf(msg, cap, "no memory for the sub-topic models");
+        return MB_ERR_NOMEM;
+    }
+    for (size_t k = 0; !err && k < m->n_labels; k++) {
+        char why[300];
+        hid_t g;
+        if (H5Lexists(top, m->labels[k], H5P_DEFAULT) <= 0) continue;
+        if ((g = H5Gopen2(top, m->labels[k], H5P_DEFAULT)) < 0) {
+            snprintf(why, sizeof why, "cannot open the group");
+            err = MB_ERR_INPUT;
+        } else {
+            err = load_one(&m->sub[k], g, why, sizeof why);
+            H5Gclose(g);
+        }
+        if (!err && !sub_fits(m, &m->sub[k], why, sizeof why))
+            err = MB_ERR_INPUT;
+        if (err)
+            snprintf(msg, cap, "sub-model 'sub/%s': %s", m->labels[k], why);
+    }
+    H5Gclose(top);
+    return err;
+}
+
+/* Format version 1 has one level and no 'levels' attribute. */
+static mb_err load_open_file(mb_model *m, hid_t file, int want_levels,
+                             char *msg, size_t cap)
+{
+    long long version = 0, levels = 1;
+    mb_err err = load_one(m, file, msg, cap);
+    if (err) return err;
+    if (!get_attr(file, "format_version", H5T_NATIVE_LLONG, &version, msg,
+                  cap))
+        return MB_ERR_INPUT;
+    if (version >= 2 &&
+        !get_attr(file, "levels", H5T_NATIVE_LLONG, &levels, msg, cap))
+        return MB_ERR_INPUT;
+    if (levels != 1 && levels != 2) {
+        snprintf(msg, cap, "levels is %lld; this mpibatch reads 1 or 2",
+                 levels);
+        return MB_ERR_INPUT;
+    }
+    return levels == 2 && want_levels == 2 ? load_subs(m, file, msg, cap)
+                                           : MB_OK;
+}
+
 mb_err mb_model_load(mb_model *m, const char *path)
+{
+    return mb_model_load_levels(m, path, 2);
+}
+
+mb_err mb_model_load_levels(mb_model *m, const char *path, int levels)
 {
     char msg[400] = "";
     hid_t file;
@@ -491,7 +594,7 @@ mb_err mb_model_load(mb_model *m, const char *path)
         return file_error(MB_ERR_INPUT, path, "%s", strerror(errno));
     if ((file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
         return h5_error(MB_ERR_INPUT, path, "not a readable HDF5 file");
-    err = load_open_file(m, file, msg, sizeof msg);
+    err = load_open_file(m, file, levels, msg, sizeof msg);
     H5Fclose(file);
     if (err) {
         mb_model_free(m);
@@ -504,10 +607,13 @@ mb_err mb_model_load(mb_model *m, const char *path)
 
 size_t mb_model_packed_size(const mb_model *m)
 {
-    size_t n = 0, stride = m->n_labels + 1;
+    size_t n = 0, stride = m->n_labels + 1, size;
     for (size_t b = 0; b < m->n_buckets; b++) n += m->table[b * stride] != 0;
-    return sizeof(pack_header) +
-           n * (sizeof(uint32_t) + stride * sizeof(float));
+    size = sizeof(pack_header) + n * (sizeof(uint32_t) + stride * sizeof(float));
+    for (size_t k = 0; m->sub && k < m->n_labels; k++)
+        size += sizeof(uint64_t) +
+                (m->sub[k].n_labels ? mb_model_packed_size(&m->sub[k]) : 0);
+    return size;
 }
 
 /* Field by field, so that dst's (zeroed) padding stays defined. */
@@ -532,6 +638,7 @@ void mb_model_pack(const mb_model *m, void *buf)
     memcpy(h.magic, PACK_MAGIC, sizeof h.magic);
     h.n_labels = m->n_labels;
     h.n_train_docs = m->n_train_docs;
+    h.levels = m->sub ? 2 : 1;
     copy_params(&h.params, &m->params);
     memcpy(h.bias, m->bias, sizeof h.bias);
     memcpy(h.labels, m->labels, sizeof h.labels);
@@ -546,6 +653,14 @@ void mb_model_pack(const mb_model *m, void *buf)
         h.n_active++;
     }
     memcpy(buf, &h, sizeof h);
+    for (size_t k = 0; m->sub && k < m->n_labels; k++) {
+        uint64_t len = m->sub[k].n_labels ? mb_model_packed_size(&m->sub[k])
+                                          : 0;
+        memcpy(out, &len, sizeof len);
+        out += sizeof len;
+        if (len) mb_model_pack(&m->sub[k], out);
+        out += len;
+    }
 }
 
 /* Split the packed rows into the sparse arrays. */
@@ -570,13 +685,47 @@ static int packed_ok(const pack_header *h, const mb_model *m, size_t len,
         return 0;
     }
     if (!header_ok(m, msg, cap)) return 0;
+    if (h->levels != 1 && h->levels != 2) {
+        snprintf(msg, cap, "levels %llu", (unsigned long long)h->levels);
+        return 0;
+    }
     if (h->n_active > (len - sizeof *h) / row ||
-        len - sizeof *h != (size_t)h->n_active * row) {
+        (h->levels == 1 && len - sizeof *h != (size_t)h->n_active * row)) {
         snprintf(msg, cap, "%zu bytes do not hold %llu rows", len,
                  (unsigned long long)h->n_active);
         return 0;
     }
     return 1;
+}
+
+/* The sub-models that follow the main rows in[0..len); msg gets the
+ * problem. */
+static mb_err unpack_subs(mb_model *m, const unsigned char *in, size_t len,
+                          char *msg, size_t cap)
+{
+    if (!(m->sub = calloc(m->n_labels, sizeof *m->sub))) {
+        snprintf(msg, cap, "no memory for the sub-topic models");
+        return MB_ERR_NOMEM;
+    }
+    for (size_t k = 0; k < m->n_labels; k++) {
+        uint64_t n;
+        mb_err err;
+        if (len < sizeof n) break;
+        memcpy(&n, in, sizeof n);
+        in += sizeof n;
+        len -= sizeof n;
+        if (n > len) break;
+        if (n && (err = mb_model_unpack(&m->sub[k], in, (size_t)n))) {
+            snprintf(msg, cap, "sub-model %zu: %s", k, mb_error_message());
+            return err;
+        }
+        if (n && !sub_fits(m, &m->sub[k], msg, cap)) return MB_ERR_INPUT;
+        in += n;
+        len -= (size_t)n;
+        if (k + 1 == m->n_labels && len == 0) return MB_OK;
+    }
+    snprintf(msg, cap, "sub-model lengths do not add up");
+    return MB_ERR_INPUT;
 }
 
 mb_err mb_model_unpack(mb_model *m, const void *buf, size_t len)
@@ -597,8 +746,13 @@ mb_err mb_model_unpack(mb_model *m, const void *buf, size_t len)
         memcpy(m->bias, h.bias, sizeof m->bias);
         for (size_t k = 0; k < m->n_labels; k++)
             snprintf(m->labels[k], sizeof m->labels[k], "%s", h.labels[k]);
+        size_t rows = (size_t)h.n_active *
+                      (sizeof(uint32_t) + (m->n_labels + 1) * sizeof(float));
         unpack_rows(&s, (const unsigned char *)buf + sizeof h, m->n_labels);
         err = model_from_sparse(m, &s, msg, sizeof msg);
+        if (!err && h.levels == 2)
+            err = unpack_subs(m, (const unsigned char *)buf + sizeof h + rows,
+                              len - sizeof h - rows, msg, sizeof msg);
     }
     sparse_free(&s);
     if (err) {

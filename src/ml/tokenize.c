@@ -97,6 +97,16 @@ static size_t word_skip_len(const mb_tokenizer *t, size_t pos)
     return 0;
 }
 
+/* An ASCII byte's lowercase form if it is a word character, else 0: the
+ * fast path of scan_word, which sees mostly ASCII letters. */
+static unsigned char ascii_word_char(unsigned c)
+{
+    if (c >= 'a' && c <= 'z') return (unsigned char)c;
+    if (c >= 'A' && c <= 'Z') return (unsigned char)(c + ('a' - 'A'));
+    if (c >= '0' && c <= '9') return (unsigned char)c;
+    return 0;
+}
+
 /* Scan the word starting at t->pos into buf; returns its length, or 0 if
  * it is longer than MB_TOKEN_MAX and so dropped. */
 static size_t scan_word(mb_tokenizer *t)
@@ -104,6 +114,18 @@ static size_t scan_word(mb_tokenizer *t)
     size_t n = 0, step;
     int too_long = 0;
     while (t->pos < t->len) {
+        /* Locals, because stores into buf could alias t->pos for the
+         * compiler and force a reload per byte. */
+        const unsigned char *text = t->text;
+        size_t pos = t->pos, len = t->len;
+        unsigned char lc;
+        while (pos < len && (lc = ascii_word_char(text[pos])) != 0) {
+            if (n == MB_TOKEN_MAX) too_long = 1;
+            if (!too_long) t->buf[n++] = (char)lc;
+            pos++;
+        }
+        t->pos = pos;
+        if (pos == len) break;
         if ((step = word_skip_len(t, t->pos)) > 0) {
             t->pos += step;
             continue;
@@ -210,7 +232,6 @@ uint32_t mb_features_bigram(uint64_t h1, uint64_t h2, unsigned bits)
 mb_err mb_features_init(mb_features *f, unsigned hash_bits,
                         unsigned title_weight)
 {
-    size_t n_buckets;
     memset(f, 0, sizeof *f);
     if (hash_bits < MB_FEATURES_MIN_BITS || hash_bits > MB_FEATURES_MAX_BITS)
         return mb_error_set(MB_ERR_USAGE, "hash bits %u outside [%d, %d]",
@@ -218,58 +239,86 @@ mb_err mb_features_init(mb_features *f, unsigned hash_bits,
                             MB_FEATURES_MAX_BITS);
     if (title_weight == 0)
         return mb_error_set(MB_ERR_USAGE, "title weight must be >= 1");
-    n_buckets = (size_t)1 << hash_bits;
-    f->slot = malloc(n_buckets * sizeof *f->slot);
     f->idx = malloc(FEATURES_FIRST_CAP * sizeof *f->idx);
     f->cnt = malloc(FEATURES_FIRST_CAP * sizeof *f->cnt);
-    if (!f->slot || !f->idx || !f->cnt) {
+    f->set = calloc(2 * FEATURES_FIRST_CAP, sizeof *f->set);
+    if (!f->set || !f->idx || !f->cnt) {
         mb_features_free(f);
-        return mb_error_set(MB_ERR_NOMEM, "cannot allocate feature buffers "
-                            "for 2^%u buckets", hash_bits);
+        return mb_error_set(MB_ERR_NOMEM, "cannot allocate feature buffers");
     }
-    memset(f->slot, 0xff, n_buckets * sizeof *f->slot);
     f->hash_bits = hash_bits;
     f->title_weight = title_weight;
     f->cap = FEATURES_FIRST_CAP;
+    f->stamp = 1;
     return MB_OK;
 }
 
 void mb_features_free(mb_features *f)
 {
-    free(f->slot);
+    free(f->set);
     free(f->idx);
     free(f->cnt);
-    f->slot = NULL;
+    f->set = NULL;
     f->idx = NULL;
     f->cnt = NULL;
     f->n = f->cap = 0;
 }
 
+/* The set entry of position pos in the current document. */
+static uint64_t set_entry(const mb_features *f, size_t pos)
+{
+    return ((uint64_t)f->stamp << 32) | (uint64_t)(pos + 1);
+}
+
+/* Where bucket's entry is in the set, or the empty slot where it goes. */
+static size_t set_find(const mb_features *f, uint32_t bucket)
+{
+    size_t mask = 2 * f->cap - 1, i = bucket & mask;
+    for (;;) {
+        uint64_t e = f->set[i];
+        if ((uint32_t)(e >> 32) != f->stamp ||
+            f->idx[(uint32_t)e - 1] == bucket)
+            return i;
+        i = (i + 1) & mask;
+    }
+}
+
+/* Double the capacity and rebuild the set for the positions so far. */
 static mb_err features_grow(mb_features *f)
 {
     size_t cap = f->cap * 2;
+    uint64_t *set = calloc(2 * cap, sizeof *set);
+    if (!set) return mb_error_set(MB_ERR_NOMEM, "cannot grow features");
     uint32_t *idx = realloc(f->idx, cap * sizeof *idx);
-    if (!idx) return mb_error_set(MB_ERR_NOMEM, "cannot grow features");
-    f->idx = idx;
-    uint32_t *cnt = realloc(f->cnt, cap * sizeof *cnt);
-    if (!cnt) return mb_error_set(MB_ERR_NOMEM, "cannot grow features");
-    f->cnt = cnt;
+    if (idx) f->idx = idx;
+    uint32_t *cnt = idx ? realloc(f->cnt, cap * sizeof *cnt) : NULL;
+    if (cnt) f->cnt = cnt;
+    if (!idx || !cnt) {
+        free(set);
+        return mb_error_set(MB_ERR_NOMEM, "cannot grow features");
+    }
+    free(f->set);
+    f->set = set;
     f->cap = cap;
+    for (size_t p = 0; p < f->n; p++)
+        f->set[set_find(f, f->idx[p])] = set_entry(f, p);
     return MB_OK;
 }
 
 static mb_err features_add(mb_features *f, uint32_t bucket, unsigned w)
 {
-    int32_t s = f->slot[bucket];
-    if (s >= 0) {
-        f->cnt[s] += w;
+    size_t i = set_find(f, bucket);
+    uint64_t e = f->set[i];
+    if ((uint32_t)(e >> 32) == f->stamp) {
+        f->cnt[(uint32_t)e - 1] += w;
         return MB_OK;
     }
     if (f->n == f->cap) {
         mb_err err = features_grow(f);
         if (err) return err;
+        i = set_find(f, bucket);
     }
-    f->slot[bucket] = (int32_t)f->n;
+    f->set[i] = set_entry(f, f->n);
     f->idx[f->n] = bucket;
     f->cnt[f->n] = w;
     f->n++;
@@ -307,9 +356,33 @@ mb_err mb_features_extract(mb_features *f, const char *title, size_t tlen,
                            const char *abstract, size_t alen)
 {
     mb_err err;
-    for (size_t i = 0; i < f->n; i++) f->slot[f->idx[i]] = -1;
+    /* A new stamp empties the set; after 2^32 - 1 documents the old
+     * stamps come round again and the set is cleared for real. */
+    if (++f->stamp == 0) {
+        memset(f->set, 0, 2 * f->cap * sizeof *f->set);
+        f->stamp = 1;
+    }
     f->n = 0;
     err = features_add_field(f, title, tlen, f->title_weight);
     if (!err) err = features_add_field(f, abstract, alen, 1);
     return err;
+}
+
+mb_err mb_features_fold(mb_features *dst, const mb_features *src)
+{
+    unsigned shift;
+    if (dst->hash_bits > src->hash_bits)
+        return mb_error_set(MB_ERR_INTERNAL, "cannot fold 2^%u buckets into "
+                            "2^%u", src->hash_bits, dst->hash_bits);
+    shift = src->hash_bits - dst->hash_bits;
+    if (++dst->stamp == 0) {
+        memset(dst->set, 0, 2 * dst->cap * sizeof *dst->set);
+        dst->stamp = 1;
+    }
+    dst->n = 0;
+    for (size_t i = 0; i < src->n; i++) {
+        mb_err err = features_add(dst, src->idx[i] >> shift, src->cnt[i]);
+        if (err) return err;
+    }
+    return MB_OK;
 }

@@ -18,6 +18,8 @@ done
 # Bit-identical models: h5diff finds no difference at all.
 h5diff "$WORK/m1.h5" "$WORK/m2.h5" >"$WORK/diff.txt" && ok || fail "1 vs 2 ranks: $(head -3 "$WORK/diff.txt")"
 h5diff "$WORK/m1.h5" "$WORK/m4.h5" >"$WORK/diff.txt" && ok || fail "1 vs 4 ranks: $(head -3 "$WORK/diff.txt")"
+# The sub-topic models are in the same files, so h5diff covered them too.
+[ "$("$H5DUMP" -n "$WORK/m1.h5" | grep -c ' group      /sub/')" = 5 ] && ok || fail "sub-topic models"
 [ "$(json_get "$WORK/t4.json" documents)" = 3000 ] && ok || fail "trained document count"
 [ "$(json_get "$WORK/t4.json" ranks)" = 4 ] && ok || fail "train report ranks"
 

@@ -14,7 +14,8 @@ for k in $("$MPIBATCH" --help | sed -n '/^Kernels:/,/^$/p' | awk 'NF > 1 {print 
 done
 # Commands with options (those `mpibatch help NAME` answers): each option
 # is documented in the command's own section of the man page and the guide.
-: >"$WORK/help-all.txt"
+# The global help's own options (plug-in kernels) count as documented too.
+"$MPIBATCH" --help >"$WORK/help-all.txt"
 for c in $("$MPIBATCH" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF > 1 {print $1}'); do
     "$MPIBATCH" help "$c" >"$WORK/help.txt" 2>/dev/null || continue
     # The storage options are documented once, in their own section (below).

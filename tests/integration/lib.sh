@@ -24,10 +24,12 @@ ok() {
 }
 
 # mb N ARGS...: run mpibatch on N ranks (more ranks than cores allowed).
+# MB_WRAPPER (unquoted, may be empty) runs each rank under a tool:
+# tests/valgrind/run.sh sets it to valgrind.
 mb() {
     n=$1
     shift
-    "$MPIEXEC" --oversubscribe -n "$n" "$MPIBATCH" "$@"
+    "$MPIEXEC" --oversubscribe -n "$n" ${MB_WRAPPER:-} "$MPIBATCH" "$@"
 }
 
 # expect_exit CODE PATTERN N ARGS...: the run exits CODE and its standard

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Plain HTTP: put and get, range reads, retry with back-off on 503, 429,
 # dropped connections and stalls, resume of a cut download, and the bounds
-# of --retries and --retry-max-seconds.
+# of --url-retries and --url-retry-max-seconds.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/io/lib.sh"
 
@@ -31,13 +31,13 @@ is "ranges" "$(ranges | tr '\n' ' ')" "bytes=0-1048575 bytes=1048576-2097151 byt
 for mode in 503 429 drop; do
     fault "$mode" 2 GET
     rm -f "$WORK/small.back"
-    cp_ok 1 --retry-max-seconds 5 "$url/small.bin" "$WORK/small.back"
+    cp_ok 1 --url-retry-max-seconds 5 "$url/small.bin" "$WORK/small.back"
     same "$WORK/small.bin" "$WORK/small.back"
 done
 fault slow 1 GET 5
 start=$(date +%s)
-cp_ok 1 --timeout 1 "$url/small.bin" "$WORK/small.back"
-[ $(($(date +%s) - start)) -lt 5 ] && ok || fail "a stalled attempt was not abandoned after --timeout"
+cp_ok 1 --url-timeout 1 "$url/small.bin" "$WORK/small.back"
+[ $(($(date +%s) - start)) -lt 5 ] && ok || fail "a stalled attempt was not abandoned after --url-timeout"
 
 # A download cut in the middle resumes from the byte it reached.
 ctl /_reset >/dev/null
@@ -48,19 +48,19 @@ same "$WORK/big.bin" "$WORK/big.back"
 resumed=$(ranges | grep -c -v '^bytes=0-')
 [ "$resumed" -ge 2 ] && ok || fail "no resumed range requests: $(ranges | tr '\n' ' ')"
 
-# --retries bounds the attempts; the message says so.
+# --url-retries bounds the attempts; the message says so.
 ctl /_reset >/dev/null
 cp_ok 1 "$WORK/small.bin" "$url/small.bin"
 fault 503 10 GET
-expect_exit 3 "gave up after 2 retries" 1 cp --retries 2 "$url/small.bin" "$WORK/x"
+expect_exit 3 "gave up after 2 retries" 1 cp --url-retries 2 "$url/small.bin" "$WORK/x"
 grep -q "HTTP 503: SlowDown" "$WORK/err.txt" && ok || fail "no server text: $(cat "$WORK/err.txt")"
-is "attempts with --retries 2" "$(requests GET)" 3
-# --retry-max-seconds bounds the waiting however many retries are allowed.
+is "attempts with --url-retries 2" "$(requests GET)" 3
+# --url-retry-max-seconds bounds the waiting however many retries are allowed.
 ctl /_reset >/dev/null
 fault 503 1000
 start=$(date +%s)
-expect_exit 3 "HTTP 503" 1 cp --retries 100 --retry-max-seconds 1 "$url/small.bin" "$WORK/x"
-[ $(($(date +%s) - start)) -lt 6 ] && ok || fail "--retry-max-seconds 1 did not bound the wait"
+expect_exit 3 "HTTP 503" 1 cp --url-retries 100 --url-retry-max-seconds 1 "$url/small.bin" "$WORK/x"
+[ $(($(date +%s) - start)) -lt 6 ] && ok || fail "--url-retry-max-seconds 1 did not bound the wait"
 
 # A server that ignores Range still gives the right bytes (one whole GET).
 stop_servers
@@ -68,7 +68,7 @@ start_objserver norange --ignore-range
 url="http://127.0.0.1:$PORT/data"
 cp_ok 1 "$WORK/big.bin" "$url/big.bin"
 rm -f "$WORK/big.back"
-cp_ok 1 $part --retries 0 "$url/big.bin" "$WORK/big.back"
+cp_ok 1 $part --url-retries 0 "$url/big.bin" "$WORK/big.back"
 same "$WORK/big.bin" "$WORK/big.back"
 is "GETs without Range support" "$(requests GET)" 2
 [ ! -e "$WORK/x" ] && ok || fail "a failed download left its file"

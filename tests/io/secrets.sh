@@ -19,7 +19,7 @@ random_file "$WORK/data.bin" 3000
 
 # run ARGS...: mpibatch cp on 2 ranks, everything it prints kept in $log.
 run() {
-    mb 2 cp --retries 1 --retry-max-seconds 0.5 "$@" >>"$log" 2>&1
+    mb 2 cp --url-retries 1 --url-retry-max-seconds 0.5 "$@" >>"$log" 2>&1
     echo "exit $?" >>"$log"
 }
 

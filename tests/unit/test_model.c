@@ -255,6 +255,54 @@ START_TEST(test_class_weights)
 }
 END_TEST
 
+/* Complement naive Bayes (the sub-topic models): class c's weight of a
+ * bucket is -log((1 + df of the other classes) / (active buckets + all
+ * other classes' df)), the bias 0, and it classifies the obvious cases. */
+START_TEST(test_fit_nb)
+{
+    mb_model_params p = params();
+    mb_features f;
+    mb_train_stats st;
+    mb_model m;
+    double total[3] = {0}, scores[3];
+    size_t stride = 4;
+    uint32_t cat = mb_features_unigram(mb_tokenize_hash("cat", 3), BITS);
+    int label;
+    ck_assert_int_eq(mb_features_init(&f, BITS, p.title_weight), 0);
+    ck_assert_int_eq(mb_train_stats_init(&st, BITS, 3), MB_OK);
+    for (size_t i = 0; i < N_DOCS; i++) {
+        extract(&f, i);
+        ck_assert_int_eq(mb_train_stats_add(&st, &f, docs[i].label), MB_OK);
+    }
+    ck_assert_int_eq(mb_model_prepare(&m, &p, labels, 3, &st), MB_OK);
+    mb_model_fit_nb(&m, &st);
+    ck_assert_ptr_null(m.active);
+    for (size_t b = 0; b < m.n_buckets; b++)
+        for (int c = 0; c < 3; c++)
+            if (m.table[b * stride] != 0.0f) total[c] += (double)st.counts[b * 3 + c];
+    /* "cat" is in 4 animal documents and no other. */
+    ck_assert_int_eq(st.counts[(size_t)cat * 3 + 0], 4);
+    ck_assert_int_eq(st.counts[(size_t)cat * 3 + 1] + st.counts[(size_t)cat * 3 + 2], 0);
+    for (int c = 0; c < 3; c++) {
+        double others = c == 0 ? 0.0 : 4.0;
+        double want = -log((1.0 + others) /
+                           ((double)m.n_active + total[0] + total[1] + total[2] - total[c]));
+        ck_assert_double_eq_tol(m.table[(size_t)cat * stride + 1 + (size_t)c], want, 1e-5);
+        ck_assert_double_eq(m.bias[c], 0.0);
+    }
+    /* The complement of "animals" rarely says cat: animals scores highest. */
+    ck_assert_int_eq(mb_model_predict(&m, &f, NULL, 0, "my cat and my dog", 17, scores,
+                                      &label), MB_OK);
+    ck_assert_int_eq(label, 0);
+    ck_assert_int_eq(mb_model_predict(&m, &f, NULL, 0, "salt in the pot", 15, scores,
+                                      &label), MB_OK);
+    ck_assert_int_eq(label, 2);
+    mb_model_free(&m);
+    mb_train_stats_free(&st);
+    mb_features_free(&f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("model");
@@ -268,6 +316,7 @@ int main(void)
     tcase_add_test(tc, test_min_df_and_idf);
     tcase_add_test(tc, test_prepare_rejects);
     tcase_add_test(tc, test_class_weights);
+    tcase_add_test(tc, test_fit_nb);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

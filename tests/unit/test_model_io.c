@@ -302,8 +302,163 @@ START_TEST(test_load_damaged_layout)
     ck_assert_int_ge(H5Awrite(d, H5T_NATIVE_LLONG, &v), 0);
     H5Aclose(d);
     H5Fclose(file);
-    assert_load_fails(path, "format version 2; this mpibatch reads "
-                            "versions 1 to 1");
+    assert_load_fails(path, "format version 3; this mpibatch reads "
+                            "versions 1 to 2");
+    unlink(path);
+}
+END_TEST
+
+/* Level 2: a complement naive Bayes sub-model for "space" (label 1) that
+ * tells planets from galaxies, on the documents' features folded to
+ * SUB_BITS; "animals" and "cooking" have none. */
+#define SUB_BITS 10
+static const char *const sub_labels[] = {"astro.GA", "astro.EP"};
+
+static void add_subs(mb_model *m)
+{
+    mb_model_params p = m->params;
+    mb_features f, folded;
+    mb_train_stats st;
+    p.hash_bits = SUB_BITS;
+    ck_assert_int_eq(mb_features_init(&f, BITS, p.title_weight), MB_OK);
+    ck_assert_int_eq(mb_features_init(&folded, SUB_BITS, p.title_weight), MB_OK);
+    ck_assert_int_eq(mb_train_stats_init(&st, SUB_BITS, 2), MB_OK);
+    for (size_t i = 0; i < N_DOCS; i++) {
+        if (docs[i].label != 1) continue;
+        ck_assert_int_eq(mb_features_extract(&f, docs[i].title,
+                                             strlen(docs[i].title),
+                                             docs[i].text,
+                                             strlen(docs[i].text)), 0);
+        ck_assert_int_eq(mb_features_fold(&folded, &f), MB_OK);
+        ck_assert_int_eq(mb_train_stats_add(&st, &folded,
+                                            strcmp(docs[i].title, "Galaxies") != 0),
+                         MB_OK);
+    }
+    m->sub = calloc(m->n_labels, sizeof *m->sub);
+    ck_assert_ptr_nonnull(m->sub);
+    ck_assert_int_eq(mb_model_prepare(&m->sub[1], &p, sub_labels, 2, &st), MB_OK);
+    mb_model_fit_nb(&m->sub[1], &st);
+    ck_assert_ptr_null(m->sub[1].active);
+    mb_train_stats_free(&st);
+    mb_features_free(&folded);
+    mb_features_free(&f);
+}
+
+/* b has a's sub-models, bit for bit, and they predict the same. */
+static void assert_same_subs(const mb_model *a, const mb_model *b)
+{
+    const mb_model *x = &a->sub[1], *y = &b->sub[1];
+    mb_features f, folded;
+    ck_assert_ptr_nonnull(b->sub);
+    ck_assert_uint_eq(b->sub[0].n_labels, 0);
+    ck_assert_uint_eq(b->sub[2].n_labels, 0);
+    ck_assert_uint_eq(y->n_labels, 2);
+    ck_assert_uint_eq(y->params.hash_bits, SUB_BITS);
+    ck_assert_str_eq(y->labels[0], "astro.GA");
+    ck_assert_str_eq(y->labels[1], "astro.EP");
+    ck_assert_uint_eq(x->n_active, y->n_active);
+    ck_assert_int_eq(memcmp(x->table, y->table, x->n_buckets * 3 * sizeof *x->table), 0);
+    ck_assert_int_eq(mb_features_init(&f, BITS, a->params.title_weight), 0);
+    ck_assert_int_eq(mb_features_init(&folded, BITS, a->params.title_weight), 0);
+    for (size_t i = 0; i < N_PROBES; i++) {
+        int la, lb, sa, sb;
+        double pa, pb;
+        ck_assert_int_eq(mb_model_predict(a, &f, NULL, 0, probes[i],
+                                          strlen(probes[i]), NULL, &la), 0);
+        ck_assert_int_eq(mb_model_score_sub(a, la, &f, &folded, &sa, &pa), MB_OK);
+        ck_assert_int_eq(mb_model_predict(b, &f, NULL, 0, probes[i],
+                                          strlen(probes[i]), NULL, &lb), 0);
+        ck_assert_int_eq(mb_model_score_sub(b, lb, &f, &folded, &sb, &pb), MB_OK);
+        ck_assert_int_eq(sa, sb);
+        ck_assert_double_eq(pa, pb);
+        /* Only "space" has a sub-model. */
+        ck_assert_int_eq(sa >= 0, la == 1);
+    }
+    mb_features_free(&folded);
+    mb_features_free(&f);
+}
+
+START_TEST(test_levels_round_trip)
+{
+    char path[256];
+    mb_model m;
+    hid_t file;
+    size_t len;
+    unsigned char *buf;
+    add_subs(&trained);
+    path_of(path, sizeof path, "levels.h5");
+    save(path);
+    ck_assert_int_eq(mb_model_load(&m, path), MB_OK);
+    assert_same_model(&trained, &m);
+    assert_same_subs(&trained, &m);
+    mb_model_free(&m);
+    ck_assert_int_eq(mb_model_load_levels(&m, path, 1), MB_OK);
+    assert_same_model(&trained, &m);
+    ck_assert_ptr_null(m.sub);
+    mb_model_free(&m);
+    file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    ck_assert_int_eq(read_int_attr(file, "levels"), 2);
+    ck_assert_int_gt(H5Lexists(file, "sub/space", H5P_DEFAULT), 0);
+    ck_assert_int_eq(H5Lexists(file, "sub/animals", H5P_DEFAULT), 0);
+    H5Fclose(file);
+    unlink(path);
+
+    len = mb_model_packed_size(&trained);
+    buf = malloc(len);
+    mb_model_pack(&trained, buf);
+    ck_assert_int_eq(mb_model_unpack(&m, buf, len), MB_OK);
+    assert_same_model(&trained, &m);
+    assert_same_subs(&trained, &m);
+    mb_model_free(&m);
+    ck_assert_int_eq(mb_model_unpack(&m, buf, len - 1), MB_ERR_INPUT);
+    ck_assert_ptr_null(m.table);
+    ck_assert_ptr_null(m.sub);
+    free(buf);
+}
+END_TEST
+
+/* Format version 1 (no levels attribute, no /sub) still loads; levels
+ * other than 1 or 2, or a level 2 without /sub, are refused. */
+START_TEST(test_levels_versions)
+{
+    char path[256];
+    hid_t file, a;
+    long long v;
+    mb_model m;
+    path_of(path, sizeof path, "v1.h5");
+    file = saved_for_edit(path);
+    ck_assert_int_eq(read_int_attr(file, "levels"), 1);
+    ck_assert_int_ge(H5Adelete(file, "levels"), 0);
+    a = H5Aopen(file, "format_version", H5P_DEFAULT);
+    v = 1;
+    ck_assert_int_ge(H5Awrite(a, H5T_NATIVE_LLONG, &v), 0);
+    H5Aclose(a);
+    H5Fclose(file);
+    ck_assert_int_eq(mb_model_load(&m, path), MB_OK);
+    assert_same_model(&trained, &m);
+    ck_assert_ptr_null(m.sub);
+    mb_model_free(&m);
+
+    file = saved_for_edit(path);
+    ck_assert_int_ge(H5Adelete(file, "levels"), 0);
+    H5Fclose(file);
+    assert_load_fails(path, "attribute 'levels'");
+
+    file = saved_for_edit(path);
+    a = H5Aopen(file, "levels", H5P_DEFAULT);
+    v = 3;
+    ck_assert_int_ge(H5Awrite(a, H5T_NATIVE_LLONG, &v), 0);
+    H5Aclose(a);
+    H5Fclose(file);
+    assert_load_fails(path, "levels is 3; this mpibatch reads 1 or 2");
+
+    file = saved_for_edit(path);
+    a = H5Aopen(file, "levels", H5P_DEFAULT);
+    v = 2;
+    ck_assert_int_ge(H5Awrite(a, H5T_NATIVE_LLONG, &v), 0);
+    H5Aclose(a);
+    H5Fclose(file);
+    assert_load_fails(path, "levels is 2 but there is no group 'sub'");
     unlink(path);
 }
 END_TEST
@@ -333,6 +488,8 @@ int main(void)
     tcase_add_test(tc, test_load_not_hdf5_or_truncated);
     tcase_add_test(tc, test_load_damaged_layout);
     tcase_add_test(tc, test_save_errors);
+    tcase_add_test(tc, test_levels_round_trip);
+    tcase_add_test(tc, test_levels_versions);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -6,6 +6,7 @@
 #include "mpibatch/error.h"
 #include "mpibatch/job.h"
 #include "mpibatch/options.h"
+#include "mpibatch/urlio.h"
 
 static mb_err job_of(const char *text, mb_job *job)
 {
@@ -140,6 +141,21 @@ START_TEST(errors_wrap_the_last_message)
 }
 END_TEST
 
+/* A key must mean one option: no kernel may reuse a common option's name
+ * (exec's --timeout once also set the URL transfer timeout). */
+START_TEST(no_option_is_defined_twice)
+{
+    const mb_option two[] = {{.name = "chunk", .type = MB_OPT_INT, .help = "x"}, {0}};
+    const mb_option *const clashing[] = {mb_job_options, two, NULL};
+    ck_assert_str_eq(mb_options_clash(clashing), "chunk");
+    for (const mb_kernel *const *k = mb_kernel_registry(); *k; k++) {
+        const mb_option *const tables[] = {mb_job_options, (*k)->options, mb_url_options, NULL};
+        const char *clash = mb_options_clash(tables);
+        ck_assert_msg(clash == NULL, "kernel %s: option '%s' defined twice", (*k)->name, clash);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("options");
@@ -151,6 +167,7 @@ int main(void)
     tcase_add_test(tc, spec_round_trips);
     tcase_add_test(tc, default_chunks);
     tcase_add_test(tc, errors_wrap_the_last_message);
+    tcase_add_test(tc, no_option_is_defined_twice);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

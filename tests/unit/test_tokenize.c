@@ -164,12 +164,114 @@ START_TEST(test_features_grow)
 }
 END_TEST
 
+/* Buckets of text (one field, weight 1) in first-seen order with their
+ * counts, by linear search: the reference for the hash set. */
+static size_t naive_features(const char *text, unsigned bits, uint32_t *idx,
+                             uint32_t *cnt)
+{
+    mb_tokenizer t;
+    const char *tok;
+    size_t len, n = 0;
+    uint64_t prev = 0;
+    int have_prev = 0;
+    mb_tokenize_init(&t, text, strlen(text));
+    while (mb_tokenize_next(&t, &tok, &len)) {
+        uint64_t h = mb_tokenize_hash(tok, len);
+        uint32_t b[3];
+        size_t nb = 0;
+        b[nb++] = mb_features_unigram(h, bits);
+        if (len > MB_FEATURES_PREFIX && tok[0] != '\\')
+            b[nb++] = mb_features_prefix(
+                mb_tokenize_hash(tok, MB_FEATURES_PREFIX), bits);
+        if (have_prev) b[nb++] = mb_features_bigram(prev, h, bits);
+        for (size_t j = 0; j < nb; j++) {
+            size_t i = 0;
+            while (i < n && idx[i] != b[j]) i++;
+            if (i == n) cnt[n++] = 0;
+            idx[i] = b[j];
+            cnt[i]++;
+        }
+        prev = h;
+        have_prev = 1;
+    }
+    return n;
+}
+
+/* The hash set gives the reference's buckets, order and counts: across
+ * growth (more than the first capacity of 1024 buckets, repeats on both
+ * sides of it), for a second document in the same scratch, and when the
+ * document stamp wraps round. */
+START_TEST(test_features_set_matches_naive)
+{
+    enum { WORDS = 1500 };
+    mb_features f;
+    char *text = malloc(WORDS * 2 * 16);
+    uint32_t *idx = malloc(WORDS * 8 * sizeof *idx);
+    uint32_t *cnt = malloc(WORDS * 8 * sizeof *cnt);
+    size_t len = 0, n;
+    for (int i = 0; i < WORDS; i++)
+        len += (size_t)sprintf(text + len, "word%04d w%02d ", i, i % 37);
+    ck_assert_int_eq(mb_features_init(&f, 12, 1), MB_OK);
+    for (int round = 0; round < 3; round++) {
+        if (round == 2) f.stamp = UINT32_MAX;
+        ck_assert_int_eq(mb_features_extract(&f, NULL, 0, text, len), MB_OK);
+        n = naive_features(text, 12, idx, cnt);
+        ck_assert_uint_gt(n, 1024);
+        ck_assert_uint_eq(f.n, n);
+        for (size_t i = 0; i < n; i++) {
+            ck_assert_uint_eq(f.idx[i], idx[i]);
+            ck_assert_uint_eq(f.cnt[i], cnt[i]);
+        }
+        ck_assert_int_eq(mb_features_extract(&f, NULL, 0, "w01 w01 w02", 11),
+                         MB_OK);
+        ck_assert_uint_eq(f.n, 4); /* w01, w01|w01, w02, w01|w02 */
+        ck_assert_uint_eq(f.cnt[0], 2);
+    }
+    mb_features_free(&f);
+    free(text);
+    free(idx);
+    free(cnt);
+}
+END_TEST
 START_TEST(test_features_bad_args)
 {
     mb_features f;
     ck_assert_int_eq(mb_features_init(&f, 9, 1), MB_ERR_USAGE);
     ck_assert_int_eq(mb_features_init(&f, 27, 1), MB_ERR_USAGE);
     ck_assert_int_eq(mb_features_init(&f, 16, 0), MB_ERR_USAGE);
+}
+END_TEST
+
+/* Folding to fewer bits gives the buckets and counts of extracting at
+ * those bits (a bucket is the top bits of one hash). */
+START_TEST(test_features_fold)
+{
+    static const char title[] = "Quantum gravity", text[] =
+        "the quantum field and the field of gravity: gravity waves, "
+        "$\\alpha$ decay; quantum quantum";
+    mb_features big, small, folded;
+    ck_assert_int_eq(mb_features_init(&big, 16, 2), MB_OK);
+    ck_assert_int_eq(mb_features_init(&small, 10, 2), MB_OK);
+    ck_assert_int_eq(mb_features_init(&folded, 10, 2), MB_OK);
+    for (int round = 0; round < 2; round++) { /* the scratch is reused */
+        ck_assert_int_eq(mb_features_extract(&big, title, strlen(title), text,
+                                             strlen(text)), MB_OK);
+        ck_assert_int_eq(mb_features_extract(&small, title, strlen(title),
+                                             text, strlen(text)), MB_OK);
+        ck_assert_int_eq(mb_features_fold(&folded, &big), MB_OK);
+        ck_assert_uint_eq(folded.n, small.n);
+        for (size_t i = 0; i < small.n; i++) {
+            size_t j = 0;
+            while (j < folded.n && folded.idx[j] != small.idx[i]) j++;
+            ck_assert_uint_lt(j, folded.n);
+            ck_assert_uint_eq(folded.cnt[j], small.cnt[i]);
+        }
+    }
+    /* Folding up is an internal error, not a silent mistake. */
+    ck_assert_int_eq(mb_features_fold(&big, &small), MB_ERR_INTERNAL);
+    mb_features_free(&big);
+    mb_features_free(&small);
+    mb_features_free(&folded);
 }
 END_TEST
 
@@ -186,7 +288,9 @@ int main(void)
     tcase_add_test(tc, test_hash_stability);
     tcase_add_test(tc, test_features_counts);
     tcase_add_test(tc, test_features_grow);
+    tcase_add_test(tc, test_features_set_matches_naive);
     tcase_add_test(tc, test_features_bad_args);
+    tcase_add_test(tc, test_features_fold);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,617 @@
+/* exec.c - shell-command tasks: one line of a commands file per task.
+ *
+ * Each task runs `/bin/sh -c COMMAND` through posix_spawn (no fork of the
+ * MPI process: glibc spawns with vfork semantics, so Open MPI's registered
+ * memory and threads are never duplicated) in a process group of its own,
+ * so that a timeout, and the clean-up after the command ends, reach every
+ * process it started.  Standard output and error come back through pipes:
+ * the first bytes of the output are kept in the record, the last line of
+ * the error output goes into a failed task's reason, and --logs writes
+ * both in full, one file each per task.
+ */
+#define _GNU_SOURCE /* pipe2, wait4, strsignal */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kernels/kernels.h"
+#include "mpibatch/clock.h"
+#include "mpibatch/commands.h"
+#include "mpibatch/job.h"
+#include "mpibatch/source.h"
+
+extern char **environ;
+
+enum { OUT_WORDS = 32 };                     /* 255 bytes of standard output */
+enum { O_EXIT, O_SIGNAL, O_TIMED_OUT, O_WALL, O_RSS, O_STDOUT, NFIELDS = 6 };
+enum { TAIL = 256 };                         /* bytes of stderr kept for the reason */
+enum { READ_AHEAD = 64 };                    /* lines the source reads at a time */
+
+/* Variables by which Open MPI and PMIx tell a process that it is a rank of
+ * this job: a command that is itself an MPI program (or mpirun) must start
+ * its own job, not try to join ours. */
+static const char *const job_private[] = {
+    "PMIX_", "PMI_", "OMPI_COMM_WORLD_", "OMPI_MCA_orte_", "OMPI_MCA_ess", "OMPI_MCA_pmix",
+    "OMPI_UNIVERSE_SIZE=", "OMPI_FIRST_RANKS=", "OMPI_APP_CTX_NUM_PROCS=", "OMPI_NUM_APP_CTX=",
+    "OMPI_COMMAND=", "OMPI_ARGV=", "OMPI_FILE_LOCATION=", "OMPI_MCA_initial_wdir=",
+    "MB_TASK_ID=", "MB_RANK=", "MB_NRANKS=", "MB_HOST=", NULL
+};
+
+typedef struct exec_state {
+    const char *file;        /* --commands or --args (points into the spec) */
+    const char *tmpl;        /* --command, or NULL */
+    const char *logs;        /* --logs, or NULL */
+    double timeout, grace;
+    mb_url_opts url;
+    char **envp;             /* environment of every task; envp[0] is MB_TASK_ID */
+    char env_task[40], env_rank[32], env_nranks[32], env_host[MPI_MAX_PROCESSOR_NAME + 8];
+    mb_field fields[NFIELDS];
+    /* rank 0, in task order */
+    uint64_t tasks, failed, timed_out;
+    double wall_total, wall_max, rss_max;
+} exec_state;
+
+/* The source: the lines source with blank and comment lines left out and
+ * every task's line tagged with its line number. */
+typedef struct commands_source {
+    mb_source lines;
+    mb_batch raw;            /* lines read, raw[pos..count) not yet looked at */
+    uint64_t pos, lineno;    /* lineno: lines consumed so far */
+    mb_buf tagged;
+} commands_source;
+
+/* What one run of a command came to. */
+typedef struct outcome {
+    int status;              /* from wait4 */
+    struct rusage ru;
+    int timed_out;
+    char head[8 * OUT_WORDS];  /* first bytes of stdout */
+    size_t headlen;
+    char tail[2 * TAIL];       /* last bytes of stderr */
+    size_t taillen;
+    int log_errno;           /* first error writing a log file, 0 if none */
+} outcome;
+
+static const mb_option exec_options[] = {
+    {.name = "commands", .type = MB_OPT_STR, .meta = "FILE",
+     .help = "shell commands, one per line, each a task ('#' comments and blank lines skipped)"},
+    {.name = "command", .type = MB_OPT_STR, .meta = "TEMPLATE",
+     .help = "shell command run once per line of --args, every {} replaced by the line"},
+    {.name = "args", .type = MB_OPT_STR, .meta = "FILE",
+     .help = "arguments for --command, one per line, each a task"},
+    {.name = "timeout", .type = MB_OPT_NUM, .defval = "0", .min = 0, .max = 1e7, .meta = "S",
+     .help = "kill a task's processes after S seconds and fail it (0: no limit)"},
+    {.name = "grace", .type = MB_OPT_NUM, .defval = "5", .min = 0, .max = 3600, .meta = "S",
+     .help = "seconds between SIGTERM and SIGKILL when a task times out"},
+    {.name = "logs", .type = MB_OPT_STR, .meta = "DIR",
+     .help = "write each task's stdout and stderr to DIR/task-NNNNNN.out and .err"},
+    {0}
+};
+
+/* mkdir -p: every rank creates the log directory, so EEXIST is normal. */
+static mb_err make_dirs(const char *dir)
+{
+    char *path = strdup(dir);
+    mb_err rc = MB_OK;
+    if (!path)
+        return mb_error_set(MB_ERR_NOMEM, "out of memory");
+    for (char *p = path + 1; rc == MB_OK; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST)
+            rc = mb_error_set(MB_ERR_IO, "cannot create log directory '%s': %s", path,
+                              strerror(errno));
+        *p = c;
+        if (c == '\0')
+            break;
+    }
+    free(path);
+    return rc;
+}
+
+static int is_private(const char *var)
+{
+    for (size_t i = 0; job_private[i]; i++)
+        if (strncmp(var, job_private[i], strlen(job_private[i])) == 0)
+            return 1;
+    return 0;
+}
+
+/* The tasks' environment: ours without the job's private variables, and
+ * the four MB_ variables in front (MB_TASK_ID is rewritten per task). */
+static mb_err make_env(exec_state *s, MPI_Comm comm)
+{
+    int rank, size, len;
+    char host[MPI_MAX_PROCESSOR_NAME] = "";
+    size_t n = 0, k = 4;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    MPI_Get_processor_name(host, &len);
+    snprintf(s->env_rank, sizeof s->env_rank, "MB_RANK=%d", rank);
+    snprintf(s->env_nranks, sizeof s->env_nranks, "MB_NRANKS=%d", size);
+    snprintf(s->env_host, sizeof s->env_host, "MB_HOST=%s", host);
+    while (environ[n])
+        n++;
+    if (!(s->envp = calloc(n + 5, sizeof *s->envp)))
+        return mb_error_set(MB_ERR_NOMEM, "out of memory for the tasks' environment");
+    s->envp[0] = s->env_task;
+    s->envp[1] = s->env_rank;
+    s->envp[2] = s->env_nranks;
+    s->envp[3] = s->env_host;
+    for (size_t i = 0; i < n; i++)
+        if (!is_private(environ[i]))
+            s->envp[k++] = environ[i];
+    return MB_OK;
+}
+
+static void layout(exec_state *s)
+{
+    s->fields[O_EXIT] = (mb_field){"exit_status", MB_FIELD_I64, 1,
+                                   "the command's exit status; -1 if a signal ended it or it never ran"};
+    s->fields[O_SIGNAL] = (mb_field){"signal", MB_FIELD_I64, 1,
+                                     "the signal that ended the command, 0 if none"};
+    s->fields[O_TIMED_OUT] = (mb_field){"timed_out", MB_FIELD_I64, 1,
+                                        "1 if the command was killed at --timeout"};
+    s->fields[O_WALL] = (mb_field){"wall_seconds", MB_FIELD_F64, 1,
+                                   "seconds from start to the command's exit"};
+    s->fields[O_RSS] = (mb_field){"peak_rss_kib", MB_FIELD_I64, 1,
+                                  "peak resident memory of the command's largest process, KiB"};
+    s->fields[O_STDOUT] = (mb_field){"stdout", MB_FIELD_STR, OUT_WORDS,
+                                     "the first 255 bytes of the command's standard output"};
+}
+
+/* The options must name exactly one way to get commands. */
+static mb_err check_options(exec_state *s, const mb_job *job)
+{
+    const char *commands = mb_job_str(job, "commands"), *args = mb_job_str(job, "args");
+    s->tmpl = mb_job_str(job, "command");
+    if (commands && s->tmpl)
+        return mb_error_set(MB_ERR_USAGE, "give either 'commands' or 'command' with 'args', not both");
+    if (s->tmpl && !args)
+        return mb_error_set(MB_ERR_USAGE, "'command' needs 'args' (the file of arguments for {})");
+    if (args && !s->tmpl)
+        return mb_error_set(MB_ERR_USAGE, "'args' needs 'command' (a template holding {})");
+    if (!commands && !s->tmpl)
+        return mb_error_set(MB_ERR_USAGE,
+                            "'commands' (a file of commands) or 'command' with 'args' is required");
+    if (s->tmpl && !strstr(s->tmpl, "{}"))
+        return mb_error_set(MB_ERR_USAGE, "'command' has no {} for the lines of '%s'", args);
+    s->file = commands ? commands : args;
+    return MB_OK;
+}
+
+static mb_err exec_setup(const mb_job *job, MPI_Comm comm, void **state)
+{
+    exec_state *s = calloc(1, sizeof *s);
+    mb_err rc;
+    if (!(*state = s))
+        return mb_error_set(MB_ERR_NOMEM, "out of memory");
+    if ((rc = check_options(s, job)) != MB_OK)
+        return rc;
+    s->logs = mb_job_str(job, "logs");
+    s->timeout = mb_job_num(job, "timeout");
+    s->grace = mb_job_num(job, "grace");
+    mb_url_opts_from_spec(job->spec, &s->url);
+    layout(s);
+    if (s->logs && (rc = make_dirs(s->logs)) != MB_OK)
+        return rc;
+    return make_env(s, comm);
+}
+
+static const mb_field *exec_fields(void *state, size_t *n)
+{
+    *n = NFIELDS;
+    return ((exec_state *)state)->fields;
+}
+
+/* Move past blank and comment lines to the next task line, reading more
+ * as needed; *found is 0 at the end of input. */
+static mb_err skip_to_task(commands_source *c, int *found)
+{
+    for (;;) {
+        if (c->pos == c->raw.count) {
+            mb_batch_clear(&c->raw);
+            c->pos = 0;
+            mb_err rc = c->lines.read(c->lines.state, READ_AHEAD, &c->raw);
+            if (rc != MB_OK || c->raw.count == 0) {
+                *found = 0;
+                return rc;
+            }
+        }
+        const uint64_t *off = c->raw.offsets;
+        if (mb_commands_is_task(c->raw.bytes.data + off[c->pos], off[c->pos + 1] - off[c->pos])) {
+            *found = 1;
+            return MB_OK;
+        }
+        c->pos++;
+        c->lineno++;
+    }
+}
+
+static mb_err commands_read(void *state, uint64_t max, mb_batch *out)
+{
+    commands_source *c = state;
+    for (uint64_t i = 0; i < max; i++) {
+        int found;
+        mb_err rc = skip_to_task(c, &found);
+        if (rc != MB_OK || !found)
+            return rc;
+        const uint64_t *off = c->raw.offsets;
+        char tag[MB_COMMANDS_TAG];
+        mb_commands_tag(++c->lineno, tag);
+        c->tagged.len = 0;
+        if ((rc = mb_buf_append(&c->tagged, tag, sizeof tag)) != MB_OK ||
+            (rc = mb_buf_append(&c->tagged, c->raw.bytes.data + off[c->pos],
+                                off[c->pos + 1] - off[c->pos])) != MB_OK ||
+            (rc = mb_batch_add(out, c->tagged.data, c->tagged.len)) != MB_OK)
+            return rc;
+        c->pos++;
+    }
+    return MB_OK;
+}
+
+static void commands_close(void *state)
+{
+    commands_source *c = state;
+    if (!c)
+        return;
+    mb_source_close(&c->lines);
+    mb_batch_free(&c->raw);
+    mb_buf_free(&c->tagged);
+    free(c);
+}
+
+/* Open the file and look for its first command at once, so that an empty
+ * file fails before any output is created. */
+static mb_err exec_open_source(void *state, const mb_job *job, mb_source *src)
+{
+    exec_state *s = state;
+    commands_source *c = calloc(1, sizeof *c);
+    int found = 0;
+    mb_err rc = c ? MB_OK : mb_error_set(MB_ERR_NOMEM, "out of memory");
+    if (rc == MB_OK)
+        rc = mb_source_open_lines(&c->lines, s->file, MB_COMMANDS_MAX, &s->url);
+    if (rc == MB_OK)
+        rc = skip_to_task(c, &found);
+    if (rc == MB_OK && !found)
+        rc = mb_error_set(MB_ERR_INPUT, "'%s' holds no %s (only blank lines and comments)",
+                          s->file, s->tmpl ? "arguments" : "commands");
+    if (rc != MB_OK) {
+        commands_close(c);
+        return rc;
+    }
+    *src = (mb_source){.name = "commands", .read = commands_read, .close = commands_close,
+                       .state = c};
+    return MB_OK;
+}
+
+/* A log file of task `task`, or -1 with errno set. */
+static int open_log(const exec_state *s, uint64_t task, const char *ext)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/task-%06llu.%s", s->logs, (unsigned long long)task, ext) >=
+        (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+}
+
+static void close_fd(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}
+
+/* Start `sh -c cmd` in a new process group with stdin from /dev/null and
+ * stdout/stderr into pipes whose read ends go to fds[0..1]. */
+static mb_err spawn(const exec_state *s, char *cmd, pid_t *pid, int fds[2])
+{
+    int outp[2] = {-1, -1}, errp[2] = {-1, -1}, err;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    sigset_t none, all;
+    char *argv[] = {"sh", "-c", cmd, NULL};
+    if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+        err = errno;
+        goto out;
+    }
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+    posix_spawnattr_init(&attr);
+    /* A fresh group; no signal blocked or ignored as MPI's runtime may have. */
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                        POSIX_SPAWN_SETSIGDEF);
+    err = posix_spawn(pid, "/bin/sh", &fa, &attr, argv, s->envp);
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&fa);
+out:
+    close_fd(outp[1]);
+    close_fd(errp[1]);
+    if (err) {
+        close_fd(outp[0]);
+        close_fd(errp[0]);
+        return mb_error_set(MB_ERR_IO, "cannot start /bin/sh: %s", strerror(err));
+    }
+    fds[0] = outp[0];
+    fds[1] = errp[0];
+    return MB_OK;
+}
+
+static void write_log(int fd, const char *buf, size_t n, outcome *o)
+{
+    while (fd >= 0 && n > 0 && !o->log_errno) {
+        ssize_t w = write(fd, buf, n);
+        if (w < 0 && errno != EINTR)
+            o->log_errno = errno;
+        if (w > 0) {
+            buf += w;
+            n -= (size_t)w;
+        }
+    }
+}
+
+/* Keep what the record and the reason need from n bytes of stream i. */
+static void keep(outcome *o, int i, const char *buf, size_t n)
+{
+    if (i == 0) {
+        size_t room = sizeof o->head - 1 - o->headlen;
+        memcpy(o->head + o->headlen, buf, n < room ? n : room);
+        o->headlen += n < room ? n : room;
+        return;
+    }
+    if (n >= TAIL) {
+        memcpy(o->tail, buf + n - TAIL, TAIL);
+        o->taillen = TAIL;
+        return;
+    }
+    if (o->taillen + n > sizeof o->tail) { /* n < TAIL: the newest bytes fit after this */
+        size_t drop = o->taillen + n - sizeof o->tail;
+        memmove(o->tail, o->tail + drop, o->taillen - drop);
+        o->taillen -= drop;
+    }
+    memcpy(o->tail + o->taillen, buf, n);
+    o->taillen += n;
+}
+
+/* Wait up to ms milliseconds for output and read what there is; a stream
+ * at its end gets fd -1.  Without open streams, just sleep.  Returns
+ * whether any stream had something (data or its end). */
+static int drain(int fds[2], const int logs[2], outcome *o, int ms)
+{
+    struct pollfd p[2];
+    int np = 0, any = 0;
+    char buf[65536];
+    for (int i = 0; i < 2; i++)
+        if (fds[i] >= 0)
+            p[np++] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+    if (np == 0) {
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        return 0;
+    }
+    if (poll(p, (nfds_t)np, ms) <= 0)
+        return 0;
+    for (int j = 0; j < np; j++) {
+        int i = p[j].fd == fds[0] ? 0 : 1;
+        if (!(p[j].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        ssize_t n = read(fds[i], buf, sizeof buf);
+        any = 1;
+        if (n > 0) {
+            write_log(logs[i], buf, (size_t)n, o);
+            keep(o, i, buf, (size_t)n);
+        } else if (n == 0 || errno != EINTR) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
+    }
+    return any;
+}
+
+/* Milliseconds to sleep: at most nap, never past the next deadline. */
+static int next_wait(int nap, double now, double deadline)
+{
+    double left = (deadline - now) * 1000;
+    return left < nap ? (int)fmax(1, ceil(left)) : nap;
+}
+
+/* Read the child's output until it exits, enforcing the timeout, then
+ * end whatever it left running in its group and reap it. */
+static mb_err supervise(const exec_state *s, pid_t pid, int fds[2], const int logs[2],
+                        outcome *o)
+{
+    double start = mb_clock_now();
+    double deadline = s->timeout > 0 ? start + s->timeout : INFINITY, kill_at = INFINITY;
+    int nap = 1;
+    for (;;) {
+        siginfo_t si;
+        memset(&si, 0, sizeof si);
+        /* WNOWAIT: the exited leader stays a zombie, so its group id cannot
+         * be reused before the clean-up kill below. */
+        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 && errno != EINTR)
+            return mb_error_set(MB_ERR_INTERNAL, "waitid: %s", strerror(errno));
+        if (si.si_pid == pid)
+            break;
+        double now = mb_clock_now();
+        if (now >= deadline) {
+            o->timed_out = 1;
+            kill(-pid, SIGTERM);
+            deadline = INFINITY;
+            kill_at = now + s->grace;
+        } else if (now >= kill_at) {
+            kill(-pid, SIGKILL);
+            kill_at = INFINITY;
+        }
+        drain(fds, logs, o, next_wait(nap, now, fmin(deadline, kill_at)));
+        nap = nap < 50 ? 2 * nap : 50; /* short commands are noticed at once */
+    }
+    kill(-pid, SIGKILL);
+    /* What the command wrote before it ended is in the pipes now; a
+     * process that left the group could write forever, hence the bound. */
+    for (int i = 0; i < 1024 && drain(fds, logs, o, 0); i++)
+        ;
+    while (wait4(pid, &o->status, 0, &o->ru) < 0)
+        if (errno != EINTR)
+            return mb_error_set(MB_ERR_INTERNAL, "wait4: %s", strerror(errno));
+    return MB_OK;
+}
+
+/* The last non-empty line of the error output, made printable, or "". */
+static void last_line(const outcome *o, char *line, size_t size)
+{
+    size_t end = o->taillen, start;
+    while (end > 0 && (o->tail[end - 1] == '\n' || o->tail[end - 1] == '\r' ||
+                       o->tail[end - 1] == ' '))
+        end--;
+    for (start = end; start > 0 && o->tail[start - 1] != '\n'; start--)
+        ;
+    if (end - start >= size)
+        start = end - (size - 1);
+    size_t n = 0;
+    for (size_t i = start; i < end; i++) {
+        unsigned char c = (unsigned char)o->tail[i];
+        line[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    line[n] = '\0';
+}
+
+/* Fill the record from the outcome; a failure gets its reason. */
+static mb_err judge(const exec_state *s, uint64_t lineno, const outcome *o, double wall,
+                    double *rec)
+{
+    char why[64], err[160];
+    int st = o->status;
+    rec[O_EXIT] = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    rec[O_SIGNAL] = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+    rec[O_TIMED_OUT] = o->timed_out;
+    rec[O_WALL] = wall;
+    rec[O_RSS] = (double)o->ru.ru_maxrss;
+    mb_record_set_str(rec + O_STDOUT, OUT_WORDS, o->head, strnlen(o->head, o->headlen));
+    if (o->timed_out)
+        snprintf(why, sizeof why, "timed out after %g s", s->timeout);
+    else if (WIFSIGNALED(st))
+        snprintf(why, sizeof why, "killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+    else if (WEXITSTATUS(st) != 0)
+        snprintf(why, sizeof why, "exit status %d", WEXITSTATUS(st));
+    else if (o->log_errno)
+        return mb_error_set(MB_ERR_IO, "%s:%llu: cannot write its log in '%s': %s", s->file,
+                            (unsigned long long)lineno, s->logs, strerror(o->log_errno));
+    else
+        return MB_OK;
+    last_line(o, err, sizeof err);
+    return mb_error_set(MB_ERR_TASKS, "%s:%llu: %s%s%s", s->file, (unsigned long long)lineno, why,
+                        *err ? ": " : "", err);
+}
+
+static mb_err run_command(exec_state *s, uint64_t task, uint64_t lineno, char *cmd,
+                          double *rec)
+{
+    outcome *o = calloc(1, sizeof *o);
+    int logs[2] = {-1, -1}, fds[2] = {-1, -1};
+    pid_t pid;
+    mb_err rc = o ? MB_OK : mb_error_set(MB_ERR_NOMEM, "out of memory");
+    for (int i = 0; rc == MB_OK && s->logs && i < 2; i++)
+        if ((logs[i] = open_log(s, task, i == 0 ? "out" : "err")) < 0)
+            rc = mb_error_set(MB_ERR_IO, "%s:%llu: cannot create its log in '%s': %s", s->file,
+                              (unsigned long long)lineno, s->logs, strerror(errno));
+    snprintf(s->env_task, sizeof s->env_task, "MB_TASK_ID=%llu", (unsigned long long)task);
+    double t0 = mb_clock_now();
+    if (rc == MB_OK && (rc = spawn(s, cmd, &pid, fds)) == MB_OK &&
+        (rc = supervise(s, pid, fds, logs, o)) == MB_OK)
+        rc = judge(s, lineno, o, mb_clock_now() - t0, rec);
+    for (int i = 0; i < 2; i++) {
+        if (logs[i] >= 0)
+            close(logs[i]);
+        if (fds[i] >= 0)
+            close(fds[i]);
+    }
+    free(o);
+    return rc;
+}
+
+static mb_err exec_run(void *state, uint64_t task, mb_payload p, double *rec)
+{
+    exec_state *s = state;
+    uint64_t lineno;
+    const char *line;
+    size_t len;
+    char *cmd;
+    rec[O_EXIT] = -1; /* until the command has run */
+    if (!mb_commands_untag(p.data, p.len, &lineno, &line, &len))
+        return mb_error_set(MB_ERR_INTERNAL, "task %llu: payload without its line number",
+                            (unsigned long long)task);
+    mb_err rc = mb_commands_expand(s->tmpl, line, len, &cmd);
+    if (rc != MB_OK)
+        return mb_error_set(rc, "%s:%llu: %s", s->file, (unsigned long long)lineno,
+                            mb_error_message());
+    rc = run_command(s, task, lineno, cmd, rec);
+    free(cmd);
+    return rc;
+}
+
+static mb_err exec_reduce(void *state, uint64_t task, const char *failure, const double *rec)
+{
+    exec_state *s = state;
+    s->tasks++;
+    s->failed += failure != NULL;
+    s->timed_out += rec[O_TIMED_OUT] != 0;
+    s->wall_total += rec[O_WALL];
+    s->wall_max = fmax(s->wall_max, rec[O_WALL]);
+    s->rss_max = fmax(s->rss_max, rec[O_RSS]);
+    return MB_OK;
+}
+
+static mb_err exec_summarize(void *state, cJSON *result)
+{
+    exec_state *s = state;
+    cJSON_AddNumberToObject(result, "commands", (double)s->tasks);
+    cJSON_AddNumberToObject(result, "succeeded", (double)(s->tasks - s->failed));
+    cJSON_AddNumberToObject(result, "failed", (double)s->failed);
+    cJSON_AddNumberToObject(result, "timed_out", (double)s->timed_out);
+    cJSON_AddNumberToObject(result, "command_seconds_total", s->wall_total);
+    cJSON_AddNumberToObject(result, "command_seconds_max", s->wall_max);
+    cJSON_AddNumberToObject(result, "peak_rss_kib_max", s->rss_max);
+    return MB_OK;
+}
+
+static void exec_teardown(void *state)
+{
+    exec_state *s = state;
+    free(s->envp);
+    free(s);
+}
+
+const mb_kernel mb_kernel_exec = {
+    .name = "exec",
+    .summary = "run shell commands, one line of a file per task (timeouts, logs)",
+    .options = exec_options,
+    .setup = exec_setup,
+    .fields = exec_fields,
+    .open_source = exec_open_source,
+    .run = exec_run,
+    .reduce = exec_reduce,
+    .summarize = exec_summarize,
+    .teardown = exec_teardown,
+    .flags = MB_KERNEL_LONG_TASKS,
+};
