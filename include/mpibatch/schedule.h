@@ -6,7 +6,8 @@
  * dynamic: self-scheduling.  Each worker keeps two chunks in hand (one
  *          running, one queued) and gets a new one for every result it
  *          returns, so it never waits for work while work remains.  Rank 0
- *          computes too, one task at a time, serving results between tasks.
+ *          computes too, one task at a time, serving results between tasks
+ *          (not for kernels of long tasks when other ranks exist).
  *          At the end rank 0 sends each worker STOP and waits for its DONE.
  * Both call mb_collector_add() on rank 0 exactly once for every chunk.
  *

@@ -55,7 +55,7 @@ static const mb_option classify_options[] = {
     {.name = "strict", .type = MB_OPT_BOOL, .defval = "false",
      .help = "stop at the first bad record (exit 3) instead of counting it"},
     {.name = "levels", .type = MB_OPT_INT, .min = 1, .max = 2, .defval = "1", .meta = "L",
-     .help = "2: also give the sub-topic (needs a model trained with --levels 2)"},
+     .help = "2: also give the sub-topic (needs a model from format 2, which train writes)"},
     {0}
 };
 
@@ -146,7 +146,7 @@ static mb_err classify_setup(const mb_job *job, MPI_Comm comm, void **state)
         return rc;
     if (s->levels == 2 && !s->model.sub)
         return mb_error_set(MB_ERR_USAGE, "--levels 2: model '%s' has no sub-topic models "
-                            "(train it with --levels 2)", model);
+                            "(an older format: train it again)", model);
     layout(s);
     rc = mb_features_init(&s->scratch, s->model.params.hash_bits, s->model.params.title_weight);
     if (rc == MB_OK && s->levels == 2)
