@@ -57,6 +57,12 @@ static size_t utf8_invalid_at(const unsigned char *s, size_t len)
     while (i < len) {
         unsigned c = s[i], n;
         uint32_t cp;
+        uint64_t w;
+        /* Eight ASCII bytes at a time: abstracts are mostly ASCII. */
+        if (i + 8 <= len) {
+            memcpy(&w, s + i, sizeof w);
+            if ((w & 0x8080808080808080ULL) == 0) { i += 8; continue; }
+        }
         if (c < 0x80) { i++; continue; }
         if (c >= 0xc2 && c <= 0xdf) { n = 2; cp = c & 0x1f; }
         else if (c >= 0xe0 && c <= 0xef) { n = 3; cp = c & 0x0f; }

@@ -618,6 +618,14 @@ int mb_model_score(const mb_model *m, const mb_features *doc,
             if (row[0] == 0.0f) continue;
             double v = feature_value(m, doc->cnt[first + j], row[0]);
             norm2 += v * v;
+            if (k == 5) { /* the topic model: unrolled, the same sums */
+                z[0] += v * (double)row[1];
+                z[1] += v * (double)row[2];
+                z[2] += v * (double)row[3];
+                z[3] += v * (double)row[4];
+                z[4] += v * (double)row[5];
+                continue;
+            }
             for (size_t c = 0; c < k; c++) z[c] += v * (double)row[1 + c];
         }
     }

@@ -112,6 +112,10 @@ static const struct { const char *line; const char *reason; } bad[] = {
      "\"label\":3}", "\"label\" is not a string"},
     {"{\"id\":\"a\",\"abstract\":\"caf\xc3\"}", "invalid UTF-8 at byte "
      "offset 25"},
+    /* after a multi-byte letter and a run longer than the 8-byte ASCII
+     * skip of the check */
+    {"{\"id\":\"a\",\"abstract\":\"\xc3\xa9" "abcdefghij\xff\"}",
+     "invalid UTF-8 at byte offset 34"},
     {"{\"id\":\"a\",\"abstract\":\"\xed\xa0\x80\"}", "invalid UTF-8"},
     {"{\"id\":\"a\",\"abstract\":\"\xc0\xaf\"}", "invalid UTF-8"},
     {"{\"id\":\"a\",\"abstract\":\"\xf4\x90\x80\x80\"}", "invalid UTF-8"},
