@@ -25,11 +25,14 @@
  * crude stemmer ("superconductivity" -> "super"). */
 #define MB_FEATURES_PREFIX 5
 
-/* Iterator over the tokens of one text; holds no heap memory. */
+/* Iterator over the tokens of one text; holds no heap memory.  hash is
+ * mb_tokenize_hash of the current token, computed while it is scanned so
+ * that feature extraction does not read the token's bytes a second time. */
 typedef struct mb_tokenizer {
     const unsigned char *text;
     size_t len;
     size_t pos;
+    uint64_t hash;
     char buf[MB_TOKEN_MAX + 1];
 } mb_tokenizer;
 
@@ -57,7 +60,7 @@ typedef struct mb_features {
 void mb_tokenize_init(mb_tokenizer *t, const char *text, size_t len);
 
 /* Next token: returns 1 and sets *tok (NUL-terminated, owned by t, valid
- * until the next call) and *tok_len, or returns 0 at the end. */
+ * until the next call), *tok_len and t->hash, or returns 0 at the end. */
 int mb_tokenize_next(mb_tokenizer *t, const char **tok, size_t *tok_len);
 
 /* FNV-1a 64 of a token's bytes; stable across platforms and releases. */

@@ -613,9 +613,10 @@ int mb_model_score(const mb_model *m, const mb_features *doc,
             __builtin_prefetch(rows[j]);
             __builtin_prefetch(rows[j] + k);
         }
+        /* No test for inactive buckets: their rows are all zeros, so they
+         * add exactly +0.0, and the branch was mispredicted often. */
         for (size_t j = 0; j < nb; j++) {
             const float *row = rows[j];
-            if (row[0] == 0.0f) continue;
             double v = feature_value(m, doc->cnt[first + j], row[0]);
             norm2 += v * v;
             if (k == 5) { /* the topic model: unrolled, the same sums */

@@ -16,6 +16,7 @@ void mb_tokenize_init(mb_tokenizer *t, const char *text, size_t len)
     t->text = (const unsigned char *)text;
     t->len = text ? len : 0;
     t->pos = 0;
+    t->hash = FNV_OFFSET;
     t->buf[0] = '\0';
 }
 
@@ -124,11 +125,20 @@ static unsigned char ascii_word_char(unsigned c)
     return ascii_word_tab[c & 0xff];
 }
 
-/* Scan the word starting at t->pos into buf; returns its length, or 0 if
- * it is longer than MB_TOKEN_MAX and so dropped. */
+/* One FNV-1a 64 step: the token hash is built byte by byte as the
+ * scanner lowercases, so no second pass over the token is needed. */
+static uint64_t fnv_step(uint64_t h, unsigned char c)
+{
+    return (h ^ c) * FNV_PRIME;
+}
+
+/* Scan the word starting at t->pos into buf and its hash into t->hash;
+ * returns its length, or 0 if it is longer than MB_TOKEN_MAX and so
+ * dropped. */
 static size_t scan_word(mb_tokenizer *t)
 {
     size_t n = 0, step;
+    uint64_t h = FNV_OFFSET;
     int too_long = 0;
     while (t->pos < t->len) {
         /* Locals, because stores into buf could alias t->pos for the
@@ -138,7 +148,10 @@ static size_t scan_word(mb_tokenizer *t)
         unsigned char lc;
         while (pos < len && (lc = ascii_word_char(text[pos])) != 0) {
             if (n == MB_TOKEN_MAX) too_long = 1;
-            if (!too_long) t->buf[n++] = (char)lc;
+            if (!too_long) {
+                t->buf[n++] = (char)lc;
+                h = fnv_step(h, lc);
+            }
             pos++;
         }
         t->pos = pos;
@@ -153,11 +166,15 @@ static size_t scan_word(mb_tokenizer *t)
         }
         if ((step = word_char_len(t, t->pos)) == 0) break;
         if (n + step > MB_TOKEN_MAX) too_long = 1;
-        for (size_t i = 0; i < step && !too_long; i++)
-            t->buf[n++] = (char)ascii_lower(t->text[t->pos + i]);
+        for (size_t i = 0; i < step && !too_long; i++) {
+            unsigned char lc2 = (unsigned char)ascii_lower(t->text[t->pos + i]);
+            t->buf[n++] = (char)lc2;
+            h = fnv_step(h, lc2);
+        }
         t->pos += step;
     }
     t->buf[n] = '\0';
+    t->hash = h;
     return too_long ? 0 : n;
 }
 
@@ -165,15 +182,21 @@ static size_t scan_word(mb_tokenizer *t)
 static size_t scan_control_word(mb_tokenizer *t)
 {
     size_t n = 1;
+    uint64_t h = fnv_step(FNV_OFFSET, '\\');
     int too_long = 0;
     t->buf[0] = '\\';
     t->pos++;
     while (t->pos < t->len && is_ascii_alpha(t->text[t->pos])) {
         if (n == MB_TOKEN_MAX) too_long = 1;
-        if (!too_long) t->buf[n++] = (char)ascii_lower(t->text[t->pos]);
+        if (!too_long) {
+            unsigned char lc = (unsigned char)ascii_lower(t->text[t->pos]);
+            t->buf[n++] = (char)lc;
+            h = fnv_step(h, lc);
+        }
         t->pos++;
     }
     t->buf[n] = '\0';
+    t->hash = h;
     return too_long ? 0 : n;
 }
 
@@ -224,10 +247,7 @@ int mb_tokenize_next(mb_tokenizer *t, const char **tok, size_t *tok_len)
 uint64_t mb_tokenize_hash(const char *tok, size_t len)
 {
     uint64_t h = FNV_OFFSET;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)tok[i];
-        h *= FNV_PRIME;
-    }
+    for (size_t i = 0; i < len; i++) h = fnv_step(h, (unsigned char)tok[i]);
     return h;
 }
 
@@ -268,8 +288,10 @@ mb_err mb_features_init(mb_features *f, unsigned hash_bits,
                             MB_FEATURES_MAX_BITS);
     if (title_weight == 0)
         return mb_error_set(MB_ERR_USAGE, "title weight must be >= 1");
-    f->idx = malloc(FEATURES_FIRST_CAP * sizeof *f->idx);
-    f->cnt = malloc(FEATURES_FIRST_CAP * sizeof *f->cnt);
+    /* Zeroed: features_add reads idx at a free slot's masked position
+     * (and ignores it), which must not be uninitialised memory. */
+    f->idx = calloc(FEATURES_FIRST_CAP, sizeof *f->idx);
+    f->cnt = calloc(FEATURES_FIRST_CAP, sizeof *f->cnt);
     f->set = calloc(2 * FEATURES_FIRST_CAP, sizeof *f->set);
     if (!f->set || !f->idx || !f->cnt) {
         mb_features_free(f);
@@ -326,6 +348,8 @@ static mb_err features_grow(mb_features *f)
         free(set);
         return mb_error_set(MB_ERR_NOMEM, "cannot grow features");
     }
+    memset(f->idx + f->cap, 0, (cap - f->cap) * sizeof *f->idx);
+    memset(f->cnt + f->cap, 0, (cap - f->cap) * sizeof *f->cnt);
     free(f->set);
     f->set = set;
     f->cap = cap;
@@ -334,27 +358,23 @@ static mb_err features_grow(mb_features *f)
     return MB_OK;
 }
 
-static mb_err features_add(mb_features *f, uint32_t bucket, unsigned w)
+/* features_add's rare paths: the bucket's home slot holds another bucket
+ * of this document, or the buffers are full.  Kept out of line so that
+ * the common path inlines into its callers. */
+static __attribute__((noinline)) mb_err
+features_add_slow(mb_features *f, uint32_t bucket, unsigned w)
 {
-    /* set_find inlined by hand, with the fields in locals: this runs
-     * about 480 times per abstract. */
-    const uint64_t *set = f->set;
-    const uint32_t *idx = f->idx;
-    uint32_t stamp = f->stamp;
-    size_t mask = 2 * f->cap - 1, i = bucket & mask;
-    for (;;) {
-        uint64_t e = set[i];
-        if ((uint32_t)(e >> 32) != stamp) break;
-        if (idx[(uint32_t)e - 1] == bucket) {
-            f->cnt[(uint32_t)e - 1] += w;
-            return MB_OK;
-        }
-        i = (i + 1) & mask;
-    }
+    size_t i;
+    uint64_t e;
     if (f->n == f->cap) {
         mb_err err = features_grow(f);
         if (err) return err;
-        i = set_find(f, bucket);
+    }
+    i = set_find(f, bucket);
+    e = f->set[i];
+    if ((uint32_t)(e >> 32) == f->stamp) {
+        f->cnt[(uint32_t)e - 1] += w;
+        return MB_OK;
     }
     f->set[i] = set_entry(f, f->n);
     f->idx[f->n] = bucket;
@@ -363,29 +383,110 @@ static mb_err features_add(mb_features *f, uint32_t bucket, unsigned w)
     return MB_OK;
 }
 
-/* Bigrams do not cross from the title into the abstract. */
+/* Count bucket w more times.  Whether the bucket is new or seen is as good
+ * as random, so the common case (the home slot is free or holds this very
+ * bucket) selects instead of branching: a mispredicted branch here cost
+ * more than the hashing.  Reading cnt[n] is safe because n < cap there. */
+static inline mb_err features_add(mb_features *f, uint32_t bucket, unsigned w)
+{
+    uint64_t *set = f->set;
+    uint32_t *idx = f->idx, *cnt = f->cnt;
+    size_t n = f->n, i = bucket & (2 * f->cap - 1);
+    uint64_t e = set[i];
+    /* e's position; masked so that a free slot (e == 0) still reads
+     * inside idx. */
+    uint32_t epos = ((uint32_t)e - 1) & (uint32_t)(f->cap - 1);
+    int seen = (uint32_t)(e >> 32) == f->stamp;
+    /* & and |, not && and ||: no branch on seen. */
+    if ((seen & (idx[epos] != bucket)) | (n == f->cap))
+        return features_add_slow(f, bucket, w);
+    /* Masks rather than ?: because GCC turned those back into branches. */
+    size_t keep = (size_t)0 - (size_t)seen;
+    size_t pos = (epos & keep) | (n & ~keep);
+    cnt[pos] = (cnt[pos] & (uint32_t)keep) + w;
+    idx[pos] = bucket;
+    set[i] = (e & keep) | (set_entry(f, n) & ~keep);
+    f->n = n + 1 - (size_t)seen;
+    return MB_OK;
+}
+
+/* A token's features: its unigram, the prefix of a long word, and the
+ * bigram with the token before it in the same field (*prev). */
+static inline mb_err features_add_token(mb_features *f, uint64_t h,
+                                        const uint64_t *prefix_h,
+                                        uint64_t *prev, int *have_prev,
+                                        unsigned w)
+{
+    mb_err err = features_add(f, mb_features_unigram(h, f->hash_bits), w);
+    if (!err && prefix_h)
+        err = features_add(f, mb_features_prefix(*prefix_h, f->hash_bits), w);
+    if (!err && *have_prev)
+        err = features_add(f, mb_features_bigram(*prev, h, f->hash_bits), w);
+    *prev = h;
+    *have_prev = 1;
+    return err;
+}
+
+/* Bytes that are neither a separator nor an ASCII word character: they
+ * need the full tokenizer (UTF-8, TeX). */
+static int needs_tokenizer(unsigned c)
+{
+    return c >= 0x80 || c == '\\' || c == '{' || c == '}';
+}
+
+/* The features of one field, with the tokenizer's rules.  Most of the
+ * text is ASCII words between ASCII separators, so that case is handled
+ * here in one pass that hashes as it scans, with no per-token calls;
+ * a word that touches anything else is rescanned from its start by
+ * mb_tokenize_next, which defines the rules.  Bigrams do not cross from
+ * the title into the abstract. */
 static mb_err features_add_field(mb_features *f, const char *text,
                                  size_t len, unsigned w)
 {
-    mb_tokenizer t;
-    const char *tok;
-    size_t tok_len;
+    const unsigned char *s = (const unsigned char *)text;
     uint64_t prev = 0;
     int have_prev = 0;
+    size_t pos = 0;
     mb_err err = MB_OK;
-    mb_tokenize_init(&t, text, len);
-    while (!err && mb_tokenize_next(&t, &tok, &tok_len)) {
-        uint64_t h = mb_tokenize_hash(tok, tok_len);
-        err = features_add(f, mb_features_unigram(h, f->hash_bits), w);
-        if (!err && tok_len > MB_FEATURES_PREFIX && tok[0] != '\\')
-            err = features_add(f, mb_features_prefix(mb_tokenize_hash(
-                                      tok, MB_FEATURES_PREFIX), f->hash_bits),
-                               w);
-        if (!err && have_prev)
-            err = features_add(f, mb_features_bigram(prev, h, f->hash_bits),
-                               w);
-        prev = h;
-        have_prev = 1;
+    while (!err && pos < len) {
+        unsigned char lc = ascii_word_tab[s[pos]];
+        size_t start = pos, n = 0;
+        uint64_t h = FNV_OFFSET, h5;
+        if (!lc && !needs_tokenizer(s[pos])) {
+            pos++;
+            continue;
+        }
+        while (lc) {
+            h = fnv_step(h, lc);
+            n++;
+            if (++pos == len) break;
+            lc = ascii_word_tab[s[pos]];
+        }
+        if (n == 0 || (pos < len && needs_tokenizer(s[pos]))) {
+            mb_tokenizer t;
+            const char *tok;
+            size_t tok_len;
+            mb_tokenize_init(&t, text, len);
+            t.pos = start;
+            if (!mb_tokenize_next(&t, &tok, &tok_len)) break;
+            pos = t.pos;
+            if (tok_len > MB_FEATURES_PREFIX && tok[0] != '\\') {
+                h5 = mb_tokenize_hash(tok, MB_FEATURES_PREFIX);
+                err = features_add_token(f, t.hash, &h5, &prev, &have_prev, w);
+            } else {
+                err = features_add_token(f, t.hash, NULL, &prev, &have_prev, w);
+            }
+            continue;
+        }
+        if (n < 2 || n > MB_TOKEN_MAX) continue;
+        if (n > MB_FEATURES_PREFIX) {
+            h5 = FNV_OFFSET;
+            for (size_t i = 0; i < MB_FEATURES_PREFIX; i++)
+                h5 = fnv_step(h5, ascii_word_tab[s[start + i]]);
+            err = features_add_token(f, h, &h5, &prev, &have_prev, w);
+        } else {
+            err = features_add_token(f, h, NULL, &prev, &have_prev, w);
+        }
     }
     return err;
 }

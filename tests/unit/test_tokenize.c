@@ -22,6 +22,7 @@ static void joined(const char *text, char *out, size_t cap)
     mb_tokenize_init(&t, text, strlen(text));
     while (mb_tokenize_next(&t, &tok, &len)) {
         ck_assert_uint_eq(strlen(tok), len);
+        ck_assert_uint_eq(t.hash, mb_tokenize_hash(tok, len));
         if (out[0]) strncat(out, "|", cap - strlen(out) - 1);
         strncat(out, tok, cap - strlen(out) - 1);
     }
@@ -233,6 +234,48 @@ START_TEST(test_features_set_matches_naive)
     free(cnt);
 }
 END_TEST
+/* mb_features_extract scans plain ASCII words itself and hands anything
+ * else to the tokenizer: on random mixes of words, separators, TeX,
+ * UTF-8 (good and bad) and over-long words it must give exactly the
+ * features the tokenizer defines. */
+START_TEST(test_features_fast_path_matches_tokenizer)
+{
+    static const char *const pieces[] = {
+        "ab", "Quantum", "x", "superconductivity", "B2B", "42", " ", " ",
+        ", ", "-", "$", "\\alpha", "\\", "\\\"o", "\\'", "{", "}", "\\%",
+        "\xc3\xa9", "\xe2\x80\x94", "\xc3\x97", "\xff", "\xe2\x82",
+        "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvw", "z", "\n"};
+    enum { DOCS = 3000, MAX_PIECES = 24 };
+    size_t np = sizeof pieces / sizeof pieces[0];
+    uint32_t idx[MAX_PIECES * 3 * 8], cnt[MAX_PIECES * 3 * 8];
+    char text[MAX_PIECES * 64];
+    unsigned seed = 12345;
+    mb_features f;
+    ck_assert_int_eq(mb_features_init(&f, 16, 1), MB_OK);
+    for (int d = 0; d < DOCS; d++) {
+        size_t len = 0, n;
+        int k;
+        seed = seed * 1103515245u + 12345u;
+        k = 1 + (int)((seed >> 16) % MAX_PIECES);
+        text[0] = '\0';
+        for (int i = 0; i < k; i++) {
+            seed = seed * 1103515245u + 12345u;
+            strcat(text, pieces[(seed >> 16) % np]);
+        }
+        len = strlen(text);
+        ck_assert_int_eq(mb_features_extract(&f, NULL, 0, text, len), MB_OK);
+        n = naive_features(text, 16, idx, cnt);
+        ck_assert_msg(f.n == n, "doc %d \"%s\": %zu features, expected %zu",
+                      d, text, f.n, n);
+        for (size_t i = 0; i < n; i++) {
+            ck_assert_uint_eq(f.idx[i], idx[i]);
+            ck_assert_uint_eq(f.cnt[i], cnt[i]);
+        }
+    }
+    mb_features_free(&f);
+}
+END_TEST
+
 START_TEST(test_features_bad_args)
 {
     mb_features f;
@@ -289,6 +332,7 @@ int main(void)
     tcase_add_test(tc, test_features_counts);
     tcase_add_test(tc, test_features_grow);
     tcase_add_test(tc, test_features_set_matches_naive);
+    tcase_add_test(tc, test_features_fast_path_matches_tokenizer);
     tcase_add_test(tc, test_features_bad_args);
     tcase_add_test(tc, test_features_fold);
     suite_add_tcase(s, tc);
