@@ -39,7 +39,7 @@ typedef struct mb_tokenizer {
 /* Hashed counts of one document's n-grams.  idx lists the distinct buckets
  * in first-seen order (so the order depends only on the text) and cnt
  * their counts.  set is an open-addressing hash set over the document's
- * buckets (2 * cap entries, linear probing from the bucket's low bits):
+ * buckets (4 * cap entries, linear probing from the bucket's low bits):
  * an entry is (stamp << 32) | (position + 1) and counts only while its
  * stamp is the document's, so a new document clears nothing.  It stays in
  * the L1 cache, where a dense bucket -> position map (4 MB at 20 bits)

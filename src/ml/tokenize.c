@@ -8,6 +8,9 @@
 #define FNV_PRIME 0x100000001b3ULL
 #define GOLDEN 0x9e3779b97f4a7c15ULL
 #define FEATURES_FIRST_CAP 1024
+/* Set slots per feature position: a sparse set (an abstract fills about
+ * 6% of 4096 slots) rarely needs the probing slow path. */
+#define SET_SLOTS 4
 /* Keeps a prefix feature apart from the unigram of the same bytes. */
 #define PREFIX_SALT 0x7072656669780000ULL
 
@@ -292,7 +295,7 @@ mb_err mb_features_init(mb_features *f, unsigned hash_bits,
      * (and ignores it), which must not be uninitialised memory. */
     f->idx = calloc(FEATURES_FIRST_CAP, sizeof *f->idx);
     f->cnt = calloc(FEATURES_FIRST_CAP, sizeof *f->cnt);
-    f->set = calloc(2 * FEATURES_FIRST_CAP, sizeof *f->set);
+    f->set = calloc(SET_SLOTS * FEATURES_FIRST_CAP, sizeof *f->set);
     if (!f->set || !f->idx || !f->cnt) {
         mb_features_free(f);
         return mb_error_set(MB_ERR_NOMEM, "cannot allocate feature buffers");
@@ -324,7 +327,7 @@ static uint64_t set_entry(const mb_features *f, size_t pos)
 /* Where bucket's entry is in the set, or the empty slot where it goes. */
 static size_t set_find(const mb_features *f, uint32_t bucket)
 {
-    size_t mask = 2 * f->cap - 1, i = bucket & mask;
+    size_t mask = SET_SLOTS * f->cap - 1, i = bucket & mask;
     for (;;) {
         uint64_t e = f->set[i];
         if ((uint32_t)(e >> 32) != f->stamp ||
@@ -338,7 +341,7 @@ static size_t set_find(const mb_features *f, uint32_t bucket)
 static mb_err features_grow(mb_features *f)
 {
     size_t cap = f->cap * 2;
-    uint64_t *set = calloc(2 * cap, sizeof *set);
+    uint64_t *set = calloc(SET_SLOTS * cap, sizeof *set);
     if (!set) return mb_error_set(MB_ERR_NOMEM, "cannot grow features");
     uint32_t *idx = realloc(f->idx, cap * sizeof *idx);
     if (idx) f->idx = idx;
@@ -391,7 +394,7 @@ static inline mb_err features_add(mb_features *f, uint32_t bucket, unsigned w)
 {
     uint64_t *set = f->set;
     uint32_t *idx = f->idx, *cnt = f->cnt;
-    size_t n = f->n, i = bucket & (2 * f->cap - 1);
+    size_t n = f->n, i = bucket & (SET_SLOTS * f->cap - 1);
     uint64_t e = set[i];
     /* e's position; masked so that a free slot (e == 0) still reads
      * inside idx. */
@@ -410,16 +413,17 @@ static inline mb_err features_add(mb_features *f, uint32_t bucket, unsigned w)
     return MB_OK;
 }
 
-/* A token's features: its unigram, the prefix of a long word, and the
- * bigram with the token before it in the same field (*prev). */
+/* A token's features: its unigram, the prefix of a long word (when
+ * has_prefix, with prefix hash h5), and the bigram with the token before
+ * it in the same field (*prev). */
 static inline mb_err features_add_token(mb_features *f, uint64_t h,
-                                        const uint64_t *prefix_h,
+                                        int has_prefix, uint64_t h5,
                                         uint64_t *prev, int *have_prev,
                                         unsigned w)
 {
     mb_err err = features_add(f, mb_features_unigram(h, f->hash_bits), w);
-    if (!err && prefix_h)
-        err = features_add(f, mb_features_prefix(*prefix_h, f->hash_bits), w);
+    if (!err && has_prefix)
+        err = features_add(f, mb_features_prefix(h5, f->hash_bits), w);
     if (!err && *have_prev)
         err = features_add(f, mb_features_bigram(*prev, h, f->hash_bits), w);
     *prev = h;
@@ -451,7 +455,8 @@ static mb_err features_add_field(mb_features *f, const char *text,
     while (!err && pos < len) {
         unsigned char lc = ascii_word_tab[s[pos]];
         size_t start = pos, n = 0;
-        uint64_t h = FNV_OFFSET, h5;
+        uint64_t h = FNV_OFFSET, h5 = FNV_OFFSET;
+        int has_prefix;
         if (!lc && !needs_tokenizer(s[pos])) {
             pos++;
             continue;
@@ -465,28 +470,21 @@ static mb_err features_add_field(mb_features *f, const char *text,
         if (n == 0 || (pos < len && needs_tokenizer(s[pos]))) {
             mb_tokenizer t;
             const char *tok;
-            size_t tok_len;
             mb_tokenize_init(&t, text, len);
             t.pos = start;
-            if (!mb_tokenize_next(&t, &tok, &tok_len)) break;
+            if (!mb_tokenize_next(&t, &tok, &n)) break;
             pos = t.pos;
-            if (tok_len > MB_FEATURES_PREFIX && tok[0] != '\\') {
-                h5 = mb_tokenize_hash(tok, MB_FEATURES_PREFIX);
-                err = features_add_token(f, t.hash, &h5, &prev, &have_prev, w);
-            } else {
-                err = features_add_token(f, t.hash, NULL, &prev, &have_prev, w);
-            }
-            continue;
-        }
-        if (n < 2 || n > MB_TOKEN_MAX) continue;
-        if (n > MB_FEATURES_PREFIX) {
-            h5 = FNV_OFFSET;
-            for (size_t i = 0; i < MB_FEATURES_PREFIX; i++)
-                h5 = fnv_step(h5, ascii_word_tab[s[start + i]]);
-            err = features_add_token(f, h, &h5, &prev, &have_prev, w);
+            h = t.hash;
+            has_prefix = n > MB_FEATURES_PREFIX && tok[0] != '\\';
+            if (has_prefix) h5 = mb_tokenize_hash(tok, MB_FEATURES_PREFIX);
         } else {
-            err = features_add_token(f, h, NULL, &prev, &have_prev, w);
+            if (n < 2 || n > MB_TOKEN_MAX) continue;
+            has_prefix = n > MB_FEATURES_PREFIX;
+            if (has_prefix)
+                for (size_t i = 0; i < MB_FEATURES_PREFIX; i++)
+                    h5 = fnv_step(h5, ascii_word_tab[s[start + i]]);
         }
+        err = features_add_token(f, h, has_prefix, h5, &prev, &have_prev, w);
     }
     return err;
 }
@@ -498,7 +496,7 @@ mb_err mb_features_extract(mb_features *f, const char *title, size_t tlen,
     /* A new stamp empties the set; after 2^32 - 1 documents the old
      * stamps come round again and the set is cleared for real. */
     if (++f->stamp == 0) {
-        memset(f->set, 0, 2 * f->cap * sizeof *f->set);
+        memset(f->set, 0, SET_SLOTS * f->cap * sizeof *f->set);
         f->stamp = 1;
     }
     f->n = 0;
@@ -515,7 +513,7 @@ mb_err mb_features_fold(mb_features *dst, const mb_features *src)
                             "2^%u", src->hash_bits, dst->hash_bits);
     shift = src->hash_bits - dst->hash_bits;
     if (++dst->stamp == 0) {
-        memset(dst->set, 0, 2 * dst->cap * sizeof *dst->set);
+        memset(dst->set, 0, SET_SLOTS * dst->cap * sizeof *dst->set);
         dst->stamp = 1;
     }
     dst->n = 0;
