@@ -59,21 +59,33 @@ static const mb_option classify_options[] = {
     {0}
 };
 
+/* Fetch (if it is a URL) and load the model file. */
+static mb_err load_model(classify_state *s, const char *path, int levels)
+{
+    mb_staged local;
+    mb_err rc = mb_stage_input(&local, path, &s->url);
+    if (rc == MB_OK)
+        rc = mb_model_load_levels(&s->model, local.local, levels);
+    mb_stage_release(&local);
+    return rc;
+}
+
 /* Rank 0 loads the model; everyone gets it as one broadcast buffer. */
 static mb_err share_model(classify_state *s, const char *path, int levels, MPI_Comm comm)
 {
-    int rank;
+    int rank, nranks;
     unsigned long long size = 0;
     char *buf = NULL;
     mb_err rc = MB_OK;
     MPI_Comm_rank(comm, &rank);
-    if (rank == 0) {
-        mb_staged local;
-        if ((rc = mb_stage_input(&local, path, &s->url)) == MB_OK &&
-            (rc = mb_model_load_levels(&s->model, local.local, levels)) == MB_OK)
-            size = mb_model_packed_size(&s->model);
-        mb_stage_release(&local);
+    MPI_Comm_size(comm, &nranks);
+    if (nranks == 1) { /* nobody to share with: packing took 10 ms */
+        rc = load_model(s, path, levels);
+        s->have_model = rc == MB_OK;
+        return rc;
     }
+    if (rank == 0 && (rc = load_model(s, path, levels)) == MB_OK)
+        size = mb_model_packed_size(&s->model);
     if (rank == 0 && rc == MB_OK && !(buf = malloc(size)))
         rc = mb_error_set(MB_ERR_NOMEM, "out of memory packing model '%s'", path);
     if (rank == 0 && rc == MB_OK)
