@@ -16,10 +16,10 @@
 #include "config.h"
 #include "mpibatch/output.h"
 
-/* Rows per HDF5 chunk: 16 Ki rows of 5 weights is 320 KiB. */
+/* Rows per HDF5 chunk of a compressed array: 16 Ki rows of 5 weights is
+ * 320 KiB. */
 #define CHUNK_ROWS 16384
-/* Level 1 already gets most of the gain on float weights, and decompresses
- * fastest when a prediction run loads the model. */
+/* Level 1 already gets most of the gain on float weights. */
 #define DEFLATE_LEVEL 1
 #define HASH_NAME "fnv1a64+fmix64"
 #define PACK_MAGIC "MBMODEL1"
@@ -219,10 +219,11 @@ static herr_t put_root_attrs(hid_t file, const mb_model *m,
     return 0;
 }
 
-/* A dataset of rank 1 or 2 ([rows] or [rows, cols]) holding mem. */
+/* A dataset of rank 1 or 2 ([rows] or [rows, cols]) holding mem; chunked
+ * and compressed if compress, else contiguous. */
 static herr_t put_array(hid_t file, const char *name, hid_t file_type,
                         hid_t mem_type, hsize_t rows, hsize_t cols,
-                        const void *mem)
+                        const void *mem, int compress)
 {
     hsize_t dims[2] = {rows, cols};
     hsize_t chunk[2] = {rows < CHUNK_ROWS ? rows : CHUNK_ROWS, cols};
@@ -233,7 +234,7 @@ static herr_t put_array(hid_t file, const char *name, hid_t file_type,
     herr_t rc = -1;
     /* An empty dataset cannot be chunked; it stays contiguous. */
     if (space >= 0 && plist >= 0 &&
-        (rows == 0 || (H5Pset_chunk(plist, rank, chunk) >= 0 &&
+        (rows == 0 || !compress || (H5Pset_chunk(plist, rank, chunk) >= 0 &&
                        H5Pset_shuffle(plist) >= 0 &&
                        H5Pset_deflate(plist, DEFLATE_LEVEL) >= 0)))
         d = H5Dcreate2(file, name, file_type, space, H5P_DEFAULT, plist,
@@ -253,24 +254,29 @@ static herr_t put_labels(hid_t file, const mb_model *m)
     hid_t t = mb_h5_utf8();
     herr_t rc;
     for (size_t k = 0; k < m->n_labels; k++) names[k] = m->labels[k];
-    rc = put_array(file, "labels", t, t, m->n_labels, 0, names);
+    rc = put_array(file, "labels", t, t, m->n_labels, 0, names, 0);
     H5Tclose(t);
     return rc;
 }
 
+/* The topic model's arrays are stored uncompressed: every classify job
+ * loads them before any work starts (on rank 0, while the others wait),
+ * and reading them compressed made a one-document job take 70 ms instead
+ * of 35, for 25% less disk.  The sub-models, four times larger and read
+ * only by --levels 2, stay compressed. */
 static herr_t put_model(hid_t file, const mb_model *m, const sparse_model *s,
-                        const mb_model_provenance *prov)
+                        const mb_model_provenance *prov, int compress)
 {
     if (put_root_attrs(file, m, prov) < 0 || put_labels(file, m) < 0 ||
         mb_h5_put_i64(file, "levels", m->sub ? 2 : 1) < 0 ||
         put_array(file, "buckets", H5T_STD_U32LE, H5T_NATIVE_UINT32,
-                  s->n_active, 0, s->buckets) < 0 ||
+                  s->n_active, 0, s->buckets, compress) < 0 ||
         put_array(file, "idf", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
-                  s->n_active, 0, s->idf) < 0 ||
+                  s->n_active, 0, s->idf, compress) < 0 ||
         put_array(file, "weights", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
-                  s->n_active, m->n_labels, s->weights) < 0 ||
+                  s->n_active, m->n_labels, s->weights, compress) < 0 ||
         put_array(file, "bias", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-                  m->n_labels, 0, m->bias) < 0)
+                  m->n_labels, 0, m->bias, 0) < 0)
         return -1;
     return 0;
 }
@@ -292,7 +298,7 @@ static herr_t put_subs(hid_t file, const mb_model *m, char *msg, size_t cap)
         }
         g = H5Gcreate2(top, m->labels[k], H5P_DEFAULT, H5P_DEFAULT,
                        H5P_DEFAULT);
-        rc = g >= 0 ? put_model(g, &m->sub[k], &s, NULL) : -1;
+        rc = g >= 0 ? put_model(g, &m->sub[k], &s, NULL, 1) : -1;
         if (g >= 0 && H5Gclose(g) < 0) rc = -1;
         sparse_free(&s);
     }
@@ -316,7 +322,7 @@ mb_err mb_model_save(const mb_model *m, const char *path,
     if (!err && (file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT,
                                   H5P_DEFAULT)) < 0)
         err = h5_error(MB_ERR_IO, path, "cannot create the temporary file");
-    if (!err && put_model(file, m, &s, prov) < 0)
+    if (!err && put_model(file, m, &s, prov, 0) < 0)
         err = h5_error(MB_ERR_IO, path, "cannot write the model");
     if (!err && m->sub && put_subs(file, m, msg, sizeof msg) < 0)
         err = h5_error(MB_ERR_IO, path, "cannot write the sub-topic models");
