@@ -50,18 +50,30 @@ int mb_jsonl_topic_of(const char *category, size_t len)
     return -1;
 }
 
-/* Offset of the first byte that is not well-formed UTF-8, or len. */
-static size_t utf8_invalid_at(const unsigned char *s, size_t len)
+/* Offset of the first byte that is NUL (*nul set) or not well-formed
+ * UTF-8, or len.  One pass for both: it runs over every record. */
+static size_t bad_byte_at(const unsigned char *s, size_t len, int *nul)
 {
     size_t i = 0;
+    *nul = 0;
     while (i < len) {
         unsigned c = s[i], n;
         uint32_t cp;
         uint64_t w;
-        /* Eight ASCII bytes at a time: abstracts are mostly ASCII. */
+        /* Eight ASCII bytes at a time (abstracts are mostly ASCII), if
+         * none is zero: (w - 0x01..) & ~w has a byte's top bit set only
+         * below a zero byte. */
         if (i + 8 <= len) {
             memcpy(&w, s + i, sizeof w);
-            if ((w & 0x8080808080808080ULL) == 0) { i += 8; continue; }
+            if (((w | ((w - 0x0101010101010101ULL) & ~w)) &
+                 0x8080808080808080ULL) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        if (c == 0) {
+            *nul = 1;
+            return i;
         }
         if (c < 0x80) { i++; continue; }
         if (c >= 0xc2 && c <= 0xdf) { n = 2; cp = c & 0x1f; }
@@ -84,16 +96,16 @@ static size_t utf8_invalid_at(const unsigned char *s, size_t len)
 /* Byte-level checks that cJSON does not make: size, NUL, UTF-8. */
 static mb_err check_bytes(const char *line, size_t len, unsigned long lineno)
 {
-    const char *nul;
     size_t bad;
+    int nul;
     if (len > MB_JSONL_MAX_RECORD)
         return mb_error_set(MB_ERR_INPUT, "line %lu: record is %zu bytes, "
                             "over the %u-byte limit", lineno, len,
                             MB_JSONL_MAX_RECORD);
-    if ((nul = memchr(line, '\0', len)) != NULL)
+    bad = bad_byte_at((const unsigned char *)line, len, &nul);
+    if (bad < len && nul)
         return mb_error_set(MB_ERR_INPUT, "line %lu: NUL byte at offset %zu",
-                            lineno, (size_t)(nul - line));
-    bad = utf8_invalid_at((const unsigned char *)line, len);
+                            lineno, bad);
     if (bad < len)
         return mb_error_set(MB_ERR_INPUT, "line %lu: invalid UTF-8 at byte "
                             "offset %zu", lineno, bad);
