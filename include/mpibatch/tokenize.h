@@ -54,6 +54,12 @@ typedef struct mb_features {
     uint32_t *cnt;
     uint64_t *set;
     uint32_t stamp;
+    /* Optional: the rows of a table indexed by bucket (row_bytes apart)
+     * that will be read for each distinct bucket, as scoring does.  Each
+     * new bucket's row is prefetched as soon as the bucket is seen, so the
+     * cache misses overlap the rest of the extraction.  NULL: none. */
+    const char *rows;
+    size_t row_bytes;
 } mb_features;
 
 /* Start tokenizing text[0..len); text is borrowed and must outlive t. */

@@ -652,8 +652,11 @@ mb_err mb_model_predict(const mb_model *m, mb_features *scratch,
         scratch->title_weight != m->params.title_weight)
         return mb_error_set(MB_ERR_INTERNAL, "feature scratch does not match "
                             "the model");
-    if ((err = mb_features_extract(scratch, title, tlen, abstract, alen)))
-        return err;
+    scratch->rows = (const char *)m->table;
+    scratch->row_bytes = (m->n_labels + 1) * sizeof *m->table;
+    err = mb_features_extract(scratch, title, tlen, abstract, alen);
+    scratch->rows = NULL;
+    if (err) return err;
     *label = mb_model_score(m, scratch, scores);
     return MB_OK;
 }

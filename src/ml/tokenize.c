@@ -406,6 +406,7 @@ static inline mb_err features_add(mb_features *f, uint32_t bucket, unsigned w)
     /* Masks rather than ?: because GCC turned those back into branches. */
     size_t keep = (size_t)0 - (size_t)seen;
     size_t pos = (epos & keep) | (n & ~keep);
+    if (f->rows) __builtin_prefetch(f->rows + (size_t)bucket * f->row_bytes);
     cnt[pos] = (cnt[pos] & (uint32_t)keep) + w;
     idx[pos] = bucket;
     set[i] = (e & keep) | (set_entry(f, n) & ~keep);
