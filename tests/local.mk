@@ -48,4 +48,4 @@ tests_unit_test_source_LDADD = $(UNIT_LDADD)
 endif
 
 TESTS = $(UNIT_TESTS) $(INTEGRATION_TESTS)
-EXTRA_DIST = $(INTEGRATION_TESTS) tests/integration/lib.sh
+EXTRA_DIST = $(INTEGRATION_TESTS) tests/integration/lib.sh tests/unit/unit.h

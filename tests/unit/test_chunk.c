@@ -1,8 +1,8 @@
 /* test_chunk.c - chunk ranges and the static block-cyclic deal. */
-#include <check.h>
 #include <stdlib.h>
 
 #include "mpibatch/chunk.h"
+#include "unit.h"
 
 START_TEST(ranges_cover_tasks_once)
 {
@@ -73,9 +73,5 @@ int main(void)
     tcase_add_test(tc, static_deal_is_a_partition);
     tcase_add_test(tc, round_turns_at_least_one);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mb_test_run(s);
 }

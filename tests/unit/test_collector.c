@@ -1,6 +1,5 @@
 /* test_collector.c - reordering, ordered reduction and statistics. */
 #define _POSIX_C_SOURCE 200809L
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "mpibatch/journal.h"
 #include "mpibatch/row.h"
 #include "mpibatch/wire.h"
+#include "unit.h"
 
 /* A kernel whose reduction records the order it is fed in. */
 static uint64_t order[64];
@@ -243,9 +243,5 @@ int main(void)
     tcase_add_test(tc, replayed_rows_skip_statistics);
     tcase_add_test(tc, journal_records_chunks_in_task_order);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mb_test_run(s);
 }

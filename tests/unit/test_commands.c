@@ -1,9 +1,9 @@
 /* test_commands.c - commands-file lines: skipping, tags, {} expansion. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mpibatch/commands.h"
+#include "unit.h"
 
 static int is_task(const char *s)
 {
@@ -127,9 +127,5 @@ int main(void)
     tcase_add_test(tc, nul_byte_is_refused);
     tcase_add_test(tc, overlong_commands_are_refused);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mb_test_run(s);
 }

@@ -1,9 +1,9 @@
 /* test_euler.c - block ranges, block sums and the exact value. */
-#include <check.h>
 #include <math.h>
 #include <stdlib.h>
 
 #include "mpibatch/euler.h"
+#include "unit.h"
 
 /* Reference: double-double sum of exact double-double terms, the slow way. */
 static mb_dd slow_sum(uint64_t first, uint64_t last)
@@ -121,9 +121,5 @@ int main(void)
     tcase_add_test(tc, exact_limit);
     tcase_add_test(tc, blocked_total_is_correctly_rounded);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mb_test_run(s);
 }

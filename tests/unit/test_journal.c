@@ -1,6 +1,5 @@
 /* test_journal.c - framing, replay, torn tails, refusals, spec identity. */
 #define _POSIX_C_SOURCE 200809L
-#include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "mpibatch/journal.h"
 #include "mpibatch/row.h"
 #include "mpibatch/wire.h"
+#include "unit.h"
 
 enum { ROWLEN = 1 + MB_ROW_EXTRA };
 static char path[64];
@@ -243,9 +243,5 @@ int main(void)
     tcase_add_test(tc, spec_hash_covers_kernel_options_only);
     tcase_add_test(tc, crc32_matches_the_standard);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mb_test_run(s);
 }

@@ -1,9 +1,10 @@
 /* test_jsonl.c - record parsing, topic mapping and every rejection. */
 #include "mpibatch/jsonl.h"
 
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "unit.h"
 
 #define GOOD "{\"id\": \"1405.2852\", \"title\": \"On LMCs\", " \
     "\"abstract\": \"Labelled Markov chains.\", \"categories\": " \
@@ -168,8 +169,6 @@ int main(void)
 {
     Suite *s = suite_create("jsonl");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
     tcase_add_test(tc, test_good_record);
     tcase_add_test(tc, test_line_endings_and_optional_fields);
     tcase_add_test(tc, test_topic_mapping);
@@ -177,9 +176,5 @@ int main(void)
     tcase_add_test(tc, test_nul_byte);
     tcase_add_test(tc, test_over_long);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return mb_test_run(s);
 }

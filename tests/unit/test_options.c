@@ -1,5 +1,4 @@
 /* test_options.c - option tables, flag parsing and job-spec validation. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +6,7 @@
 #include "mpibatch/job.h"
 #include "mpibatch/options.h"
 #include "mpibatch/urlio.h"
+#include "unit.h"
 
 static mb_err job_of(const char *text, mb_job *job)
 {
@@ -169,9 +169,5 @@ int main(void)
     tcase_add_test(tc, errors_wrap_the_last_message);
     tcase_add_test(tc, no_option_is_defined_twice);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mb_test_run(s);
 }

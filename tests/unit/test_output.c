@@ -1,6 +1,5 @@
 /* test_output.c - HDF5 output: layout, values, attributes, atomic rename. */
 #define _POSIX_C_SOURCE 200809L
-#include <check.h>
 #include <hdf5.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 
 #include "mpibatch/output.h"
 #include "mpibatch/row.h"
+#include "unit.h"
 
 static const mb_field fields[] = {
     {"label", MB_FIELD_I64, 1, "an integer field"},
@@ -151,10 +151,7 @@ int main(void)
     tcase_add_test(tc, missing_directory_is_an_io_error);
     tcase_add_test(tc, discard_leaves_nothing);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int status = mb_test_run(s);
     rmdir(dir);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return status;
 }

@@ -2,7 +2,6 @@
  * document's fields, its atomic write, and `mpibatch status` reading and
  * rendering it (HTML escaping included). */
 #define _POSIX_C_SOURCE 200809L
-#include <check.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "mpibatch/row.h"
 #include "mpibatch/status.h"
 #include "mpibatch/wire.h"
+#include "unit.h"
 
 static const mb_kernel fake = {.name = "fake"};
 enum { RECLEN = 1, ROWLEN = RECLEN + MB_ROW_EXTRA };
@@ -470,9 +470,5 @@ int main(void)
     tcase_add_test(tc, status_reads_prints_and_renders);
     tcase_add_test(tc, status_refuses_bad_files);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mb_test_run(s);
 }

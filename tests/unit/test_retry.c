@@ -1,8 +1,8 @@
 /* test_retry.c - the back-off schedule and its two bounds. */
-#include <check.h>
 #include <stdlib.h>
 
 #include "mpibatch/retry.h"
+#include "unit.h"
 
 START_TEST(delay_doubles_with_jitter_in_upper_half)
 {
@@ -84,9 +84,5 @@ int main(void)
     tcase_add_test(tc, jitter_differs_by_seed);
     tcase_add_test(tc, transient_statuses);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mb_test_run(s);
 }

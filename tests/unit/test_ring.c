@@ -1,9 +1,9 @@
 /* test_ring.c - the ring benchmark's size lists, statistics and lap plan. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mpibatch/ring.h"
+#include "unit.h"
 
 /* Parse text and compare with want[0..n-1]. */
 static void expect_sizes(const char *text, const size_t *want, size_t n)
@@ -121,9 +121,5 @@ int main(void)
     tcase_add_test(tc, statistics);
     tcase_add_test(tc, lap_plan);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mb_test_run(s);
 }

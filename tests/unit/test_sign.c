@@ -1,9 +1,9 @@
 /* test_sign.c - the Azure shared-key string to sign and HMAC-SHA256. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mpibatch/sign.h"
+#include "unit.h"
 
 /* RFC 4231, test case 2, in base64. */
 START_TEST(hmac_rfc4231)
@@ -51,9 +51,5 @@ int main(void)
     tcase_add_test(tc, put_block_string);
     tcase_add_test(tc, get_and_content_type);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mb_test_run(s);
 }

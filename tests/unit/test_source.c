@@ -1,6 +1,5 @@
 /* test_source.c - the lines source: records, long lines, line ends. */
 #define _POSIX_C_SOURCE 200809L
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 
 #include "mpibatch/source.h"
 #include "mpibatch/urlio.h"
+#include "unit.h"
 
 static char path[] = "/tmp/mb_test_source_XXXXXX";
 
@@ -119,9 +119,5 @@ int main(void)
     tcase_add_test(tc, empty_file_has_no_tasks);
     tcase_add_test(tc, missing_file_names_the_path);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mb_test_run(s);
 }

@@ -1,10 +1,11 @@
 /* test_tokenize.c - tokenizer rules and hash stability. */
 #include "mpibatch/tokenize.h"
 
-#include <check.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "unit.h"
 
 /* Buckets of "graph", "graph theory" and the prefix "theor" at 20 bits,
  * recorded from the implementation: they must never change silently. */
@@ -329,8 +330,6 @@ int main(void)
 {
     Suite *s = suite_create("tokenize");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
     tcase_add_test(tc, test_words_case_punctuation);
     tcase_add_test(tc, test_tex);
     tcase_add_test(tc, test_utf8);
@@ -343,9 +342,5 @@ int main(void)
     tcase_add_test(tc, test_features_bad_args);
     tcase_add_test(tc, test_features_fold);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return mb_test_run(s);
 }

@@ -1,10 +1,10 @@
 /* test_url.c - classifying paths, resolving URLs, redacting secrets. */
 #define _POSIX_C_SOURCE 200809L
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mpibatch/url.h"
+#include "unit.h"
 
 /* The variables mb_url_parse reads, cleared before each test. */
 static const char *const vars[] = {
@@ -238,9 +238,5 @@ int main(void)
     tcase_add_test(tc, scrubs_server_text);
     tcase_add_test(tc, encodes);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mb_test_run(s);
 }

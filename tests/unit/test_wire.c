@@ -1,9 +1,9 @@
 /* test_wire.c - work and result messages, payload batches, failures. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mpibatch/wire.h"
+#include "unit.h"
 
 START_TEST(work_without_payloads)
 {
@@ -110,9 +110,5 @@ int main(void)
     tcase_add_test(tc, truncated_work_is_rejected);
     tcase_add_test(tc, results_round_trip);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mb_test_run(s);
 }
