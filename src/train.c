@@ -41,6 +41,8 @@ static const mb_option train_options[] = {
      .help = "boost of class-concentrated features"},
     {.name = "class-balance", .type = MB_OPT_NUM, .min = 0, .max = 4, .meta = "P",
      .help = "document weight (n_smallest_class / n_class)^P"},
+    {.name = "label-smoothing", .type = MB_OPT_NUM, .min = 0, .max = 0.5, .meta = "E",
+     .help = "train towards (1 - E) on the label and E / K on every label"},
     {.name = "max-iter", .type = MB_OPT_INT, .min = 1, .max = 100000, .meta = "N",
      .help = "L-BFGS iteration cap"},
     {.name = "tol", .type = MB_OPT_NUM, .min = 0, .max = 1, .meta = "T",
@@ -216,6 +218,7 @@ static void params_from_spec(const cJSON *spec, mb_model_params *p)
     OPT("l2", l2, double);
     OPT("supervision", supervision, double);
     OPT("class-balance", class_balance, double);
+    OPT("label-smoothing", label_smoothing, double);
     OPT("max-iter", max_iter, unsigned);
     OPT("tol", tol, double);
 #undef OPT

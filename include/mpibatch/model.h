@@ -3,9 +3,11 @@
  * Features (mpibatch/tokenize.h) are weighted log(1 + count) * idf, with
  * idf = ln((1 + N) / (1 + df)) + 1, over the buckets seen in at least
  * min_df training documents, and L2-normalised.  Training minimises
- * sum_i c(y_i) * -log p(y_i | x_i) + l2/2 * |W|^2 (bias not penalised)
+ * sum_i c(y_i) * H(t_i, p(. | x_i)) + l2/2 * |W|^2 (bias not penalised)
  * with L-BFGS, where the class weight c(y) = (n_min / n_y)^class_balance
- * evens out the classes (n_y: training documents of class y).
+ * evens out the classes (n_y: training documents of class y), and H is the
+ * cross-entropy against the smoothed target t_i = (1 - e) onehot(y_i) +
+ * e / K (e = label_smoothing, K labels; e = 0 is -log p(y_i | x_i)).
  *
  * Training is reducible across MPI ranks with bit-identical results at any
  * rank count, because everything summed over documents is summed as
@@ -50,6 +52,7 @@ typedef struct mb_model_params {
     double supervision;    /* idf boost for class-concentrated buckets */
     double l2;             /* L2 penalty on the weights */
     double class_balance;  /* doc weight (n_min / n_class)^class_balance */
+    double label_smoothing; /* training target (1 - e) one-hot + e / K */
     unsigned max_iter;     /* L-BFGS iteration cap */
     double tol;            /* stop when the relative loss decrease is below */
 } mb_model_params;
@@ -106,6 +109,7 @@ typedef struct mb_trainer {
     size_t n_params;       /* n_active * n_labels weights, then biases */
     double l2;
     double tol;
+    double smoothing;      /* params.label_smoothing */
     double class_weight[MB_MODEL_MAX_LABELS];
     unsigned max_iter;
     unsigned iter;

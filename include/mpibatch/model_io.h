@@ -20,7 +20,11 @@
  *                     own hash_bits, labels, buckets, idf, weights, bias);
  *                     labels with fewer than two sub-topics have none
  * Format versions: 1 has one level; 2 adds the root attribute "levels"
- * (1 or 2) and, for 2, /sub.  Version 1 files still load (one level).
+ * (1 or 2) and, for 2, /sub; 3 adds the training parameter attribute
+ * label_smoothing (root and each /sub group).  Version 1 files still load
+ * (one level); version 1 and 2 files load with label_smoothing 0, the
+ * value they were trained with.  Prediction reads the same arrays in
+ * every version.
  * Only active buckets are stored; the arrays are chunked and deflated.
  * mb_model_save writes under a temporary name and renames it into place.
  *
@@ -40,7 +44,7 @@
 #define MB_MODEL_FORMAT "mpibatch-model"
 /* Raise when the layout or the feature rules change; newer files are
  * refused by older code. */
-#define MB_MODEL_FORMAT_VERSION 2
+#define MB_MODEL_FORMAT_VERSION 3
 
 /* Where a model came from; stored as attributes, all fields borrowed. */
 typedef struct mb_model_provenance {

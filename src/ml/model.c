@@ -28,6 +28,7 @@ void mb_model_params_default(mb_model_params *p)
     p->supervision = 2.0;
     p->l2 = 0.01;
     p->class_balance = 1.0;
+    p->label_smoothing = 0.05;
     p->max_iter = 300;
     p->tol = 1e-5;
 }
@@ -96,6 +97,8 @@ static mb_err check_params(const mb_model_params *p,
         p->title_weight == 0)
         return mb_error_set(MB_ERR_USAGE, "need l2 > 0, tol >= 0, max_iter "
                             "> 0 and title_weight > 0");
+    if (!(p->label_smoothing >= 0.0 && p->label_smoothing < 1.0))
+        return mb_error_set(MB_ERR_USAGE, "need 0 <= label_smoothing < 1");
     if (n_docs <= 0 || n_docs > MB_MODEL_MAX_TRAIN_DOCS)
         return mb_error_set(MB_ERR_INPUT, "%ld training documents; need 1 "
                             "to %ld", n_docs, MB_MODEL_MAX_TRAIN_DOCS);
@@ -349,10 +352,27 @@ static void accumulate_doc(const mb_train_set *ts, size_t d,
         const double *w = x + (size_t)ts->col[j] * k;
         for (size_t c = 0; c < k; c++) z[c] += ts->val[j] * w[c];
     }
-    loss = -z[y];
-    lse = softmax(z, k);
-    loss += lse;
-    z[y] -= 1.0; /* z now holds the residual p - onehot(y) */
+    if (tr->smoothing > 0.0) {
+        /* Target t = (1 - e) onehot(y) + e / K: loss lse - t.z, residual
+         * p - t.  Each |p_c - t_c| <= 1, so the fixed-point bound holds.
+         * Why: on the dev folds it gained 0.2 points of accuracy and of
+         * macro-F1 at no cost in prediction (docs/classifier.md, fourth
+         * round); it caps how sure the model gets of the many documents
+         * that are already right, which L2 alone does not target.  Its own
+         * branch, so that e = 0 gives the bits of the plain loss. */
+        double e = tr->smoothing, u = e / (double)k, sz = 0.0;
+        for (size_t c = 0; c < k; c++) sz += z[c];
+        loss = -(1.0 - e) * z[y] - u * sz;
+        lse = softmax(z, k);
+        loss += lse;
+        for (size_t c = 0; c < k; c++) z[c] -= u;
+        z[y] -= 1.0 - e;
+    } else {
+        loss = -z[y];
+        lse = softmax(z, k);
+        loss += lse;
+        z[y] -= 1.0; /* z now holds the residual p - onehot(y) */
+    }
     for (size_t c = 0; c < k; c++) z[c] *= tr->class_weight[y];
     loss = (loss < LOSS_CAP ? loss : LOSS_CAP) * tr->class_weight[y];
     for (size_t j = ts->start[d]; j < ts->start[d + 1]; j++) {
@@ -407,6 +427,7 @@ mb_err mb_trainer_init(mb_trainer *tr, const mb_model *m)
     tr->n_params = n;
     tr->l2 = m->params.l2;
     tr->tol = m->params.tol;
+    tr->smoothing = m->params.label_smoothing;
     tr->max_iter = m->params.max_iter;
     memcpy(tr->class_weight, m->class_weight, sizeof tr->class_weight);
     tr->state = ST_FIRST;

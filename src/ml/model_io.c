@@ -24,20 +24,24 @@
 #define HASH_NAME "fnv1a64+fmix64"
 #define PACK_MAGIC "MBMODEL1"
 
-/* Model parameters stored as attributes of the root group, by name. */
+/* Model parameters stored as attributes of the root group, by name;
+ * since: the first format version that has the attribute (files of older
+ * versions load with the value those versions were trained with, 0). */
 static const struct {
     const char *name;
     size_t offset;
     int is_double;
+    long long since;
 } param_attrs[] = {
-    {"hash_bits", offsetof(mb_model_params, hash_bits), 0},
-    {"title_weight", offsetof(mb_model_params, title_weight), 0},
-    {"min_df", offsetof(mb_model_params, min_df), 0},
-    {"supervision", offsetof(mb_model_params, supervision), 1},
-    {"l2", offsetof(mb_model_params, l2), 1},
-    {"class_balance", offsetof(mb_model_params, class_balance), 1},
-    {"max_iter", offsetof(mb_model_params, max_iter), 0},
-    {"tol", offsetof(mb_model_params, tol), 1},
+    {"hash_bits", offsetof(mb_model_params, hash_bits), 0, 1},
+    {"title_weight", offsetof(mb_model_params, title_weight), 0, 1},
+    {"min_df", offsetof(mb_model_params, min_df), 0, 1},
+    {"supervision", offsetof(mb_model_params, supervision), 1, 1},
+    {"l2", offsetof(mb_model_params, l2), 1, 1},
+    {"class_balance", offsetof(mb_model_params, class_balance), 1, 1},
+    {"max_iter", offsetof(mb_model_params, max_iter), 0, 1},
+    {"tol", offsetof(mb_model_params, tol), 1, 1},
+    {"label_smoothing", offsetof(mb_model_params, label_smoothing), 1, 3},
 };
 #define N_PARAM_ATTRS (sizeof param_attrs / sizeof param_attrs[0])
 
@@ -388,6 +392,11 @@ static int get_header(hid_t file, mb_model *m, char *msg, size_t cap)
     }
     for (size_t i = 0; i < N_PARAM_ATTRS; i++) {
         char *field = (char *)&m->params + param_attrs[i].offset;
+        if (version < param_attrs[i].since) {
+            /* Only label_smoothing so far, a double; training-only. */
+            *(double *)(void *)field = 0.0;
+            continue;
+        }
         if (!get_attr(file, param_attrs[i].name, param_attrs[i].is_double
                       ? H5T_NATIVE_DOUBLE : H5T_NATIVE_UINT, field, msg, cap))
             return 0;
@@ -631,6 +640,7 @@ static void copy_params(mb_model_params *dst, const mb_model_params *src)
     dst->supervision = src->supervision;
     dst->l2 = src->l2;
     dst->class_balance = src->class_balance;
+    dst->label_smoothing = src->label_smoothing;
     dst->max_iter = src->max_iter;
     dst->tol = src->tol;
 }

@@ -3,11 +3,14 @@
  * Not part of mpibatch: a measuring tool for docs/classifier.md.
  *   arxiv_eval [opts] TRAIN TEST      train on TRAIN, score TEST
  *   arxiv_eval [opts] --tune TRAIN    train on 4/5 of TRAIN, score the
- *                                     other 1/5 (records i % 5 == 4)
+ *                                     other 1/5 (records i % 5 == 4, or
+ *                                     == F with --fold F)
  *   arxiv_eval --predict MODEL FILE   load a --save'd model, print one
  *                                     label per record (speed test)
  * opts: --bits N --title-weight N --min-df N --supervision X --l2 X
- *       --class-balance X --max-iter N --tol X
+ *       --class-balance X --label-smoothing X --max-iter N --tol X
+ *       --fold F (0-4: the dev fold of --tune; default 4, the dev split
+ *         of docs/classifier.md; the others give a 5-fold average)
  *       --ranks R (simulate R ranks; prints the model checksum)
  *       --repeat N (score the test set N times for timing)
  *       --save MODEL (HDF5 model file, mpibatch/model_io.h)
@@ -59,8 +62,11 @@ static mb_err corpus_push(corpus *c, const mb_jsonl_record *r)
     return MB_OK;
 }
 
-/* Read path; records with (index % 5 == 4) == dev_part go to c (dev_part
- * -1: all records). */
+/* The dev fold of --tune. */
+static unsigned long dev_fold = 4;
+
+/* Read path; records with (index % 5 == dev_fold) == dev_part go to c
+ * (dev_part -1: all records). */
 static mb_err corpus_read(corpus *c, const char *path, int dev_part)
 {
     FILE *fp = fopen(path, "r");
@@ -73,7 +79,7 @@ static mb_err corpus_read(corpus *c, const char *path, int dev_part)
     while (!err && (len = getline(&line, &cap, fp)) >= 0) {
         mb_jsonl_record r;
         lineno++;
-        if (dev_part >= 0 && ((lineno - 1) % 5 == 4) != (dev_part == 1))
+        if (dev_part >= 0 && ((lineno - 1) % 5 == dev_fold) != (dev_part == 1))
             continue;
         err = mb_jsonl_parse(line, (size_t)len, lineno, &r);
         if (!err && r.label < 0)
@@ -322,10 +328,16 @@ static int parse_options(int argc, char **argv, options *o)
         else if (strcmp(a, "--l2") == 0) o->params.l2 = atof(v);
         else if (strcmp(a, "--class-balance") == 0)
             o->params.class_balance = atof(v);
+        else if (strcmp(a, "--label-smoothing") == 0)
+            o->params.label_smoothing = atof(v);
         else if (strcmp(a, "--max-iter") == 0)
             o->params.max_iter = (unsigned)atoi(v);
         else if (strcmp(a, "--tol") == 0) o->params.tol = atof(v);
         else if (strcmp(a, "--ranks") == 0) o->ranks = atoi(v);
+        else if (strcmp(a, "--fold") == 0) {
+            if (atoi(v) < 0 || atoi(v) > 4) return -1;
+            dev_fold = (unsigned long)atoi(v);
+        }
         else if (strcmp(a, "--repeat") == 0) o->repeat = atoi(v);
         else if (strcmp(a, "--save") == 0) o->save = v;
         else return -1;
@@ -349,10 +361,10 @@ static mb_err run(const options *o)
     if (!err) err = train(&train_c, o, &m, &iters);
     if (!err) {
         printf("params: bits %u title-weight %u min-df %u supervision %g l2 %g "
-               "class-balance %g tol %g\n", o->params.hash_bits,
+               "class-balance %g label-smoothing %g tol %g\n", o->params.hash_bits,
                o->params.title_weight, o->params.min_df,
                o->params.supervision, o->params.l2, o->params.class_balance,
-               o->params.tol);
+               o->params.label_smoothing, o->params.tol);
         printf("train: %zu docs in %.2f s (ranks %d, checksum %016llx)\n",
                train_c.n, now() - t0, o->ranks,
                (unsigned long long)model_checksum(&m));

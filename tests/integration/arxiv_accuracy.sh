@@ -1,8 +1,9 @@
 #!/bin/sh
 # Accuracy on real arXiv abstracts: train on shared/data/arxiv/train.jsonl at
 # 2 ranks, score test.jsonl.  The thresholds sit just under what this
-# build measured (accuracy 0.8909, macro-F1 0.8869, docs/classifier.md), so
-# a regression fails; the target (0.895 / 0.89) is not yet reached.
+# build measured (accuracy 0.8919, macro-F1 0.8874 with label smoothing
+# 0.05, docs/classifier.md), so a regression fails; the target
+# (0.895 / 0.89) is not yet reached.
 # With --levels 2 it also checks the sub-topic (primary category) accuracy,
 # measured 0.526 end to end and 0.591 where the topic is right.
 # Skips when the data is absent.
@@ -24,8 +25,8 @@ r = json.load(open(sys.argv[2]))["result"]
 print("accuracy %.4f macro-F1 %.4f" % (r["accuracy"], r["macro_f1"]))
 assert t["documents"] == 28700 and t["bad_records"] == 0, t
 assert r["documents"] == 6150 and r["labelled"] == 6150
-assert r["accuracy"] >= 0.888, r["accuracy"]
-assert r["macro_f1"] >= 0.884, r["macro_f1"]
+assert r["accuracy"] >= 0.889, r["accuracy"]
+assert r["macro_f1"] >= 0.885, r["macro_f1"]
 assert min(c["f1"] for c in r["per_class"].values()) >= 0.81, r["per_class"]
 s = r["subtopics"]
 print("sub-topic accuracy %.4f, %.4f within the right topic" % (s["accuracy"],

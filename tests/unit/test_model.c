@@ -165,22 +165,56 @@ START_TEST(test_fit_predicts_topics)
 }
 END_TEST
 
+/* With and without label smoothing (the default has it). */
 START_TEST(test_rank_count_independent)
 {
+    static const double smoothing[] = {0.0, 0.05, 0.3};
+    for (size_t s = 0; s < sizeof smoothing / sizeof smoothing[0]; s++) {
+        mb_model_params p = params();
+        mb_model m1, m2, m3;
+        size_t n;
+        p.label_smoothing = smoothing[s];
+        train_ranks(&m1, &p, 1);
+        train_ranks(&m2, &p, 2);
+        train_ranks(&m3, &p, 3);
+        n = m1.n_buckets * (m1.n_labels + 1) * sizeof(float);
+        ck_assert_int_eq(memcmp(m1.table, m2.table, n), 0);
+        ck_assert_int_eq(memcmp(m1.table, m3.table, n), 0);
+        ck_assert_int_eq(memcmp(m1.bias, m2.bias, sizeof m1.bias), 0);
+        ck_assert_int_eq(memcmp(m1.bias, m3.bias, sizeof m1.bias), 0);
+        mb_model_free(&m1);
+        mb_model_free(&m2);
+        mb_model_free(&m3);
+    }
+}
+END_TEST
+
+/* Smoothing the targets keeps the labels of the training documents but
+ * makes the model less sure of each of them. */
+START_TEST(test_label_smoothing)
+{
     mb_model_params p = params();
-    mb_model m1, m2, m3;
-    size_t n;
-    train_ranks(&m1, &p, 1);
-    train_ranks(&m2, &p, 2);
-    train_ranks(&m3, &p, 3);
-    n = m1.n_buckets * (m1.n_labels + 1) * sizeof(float);
-    ck_assert_int_eq(memcmp(m1.table, m2.table, n), 0);
-    ck_assert_int_eq(memcmp(m1.table, m3.table, n), 0);
-    ck_assert_int_eq(memcmp(m1.bias, m2.bias, sizeof m1.bias), 0);
-    ck_assert_int_eq(memcmp(m1.bias, m3.bias, sizeof m1.bias), 0);
-    mb_model_free(&m1);
-    mb_model_free(&m2);
-    mb_model_free(&m3);
+    mb_model hard, soft;
+    mb_features f;
+    double ph[3], ps[3];
+    int lh, ls;
+    p.label_smoothing = 0.0;
+    train_ranks(&hard, &p, 1);
+    p.label_smoothing = 0.3;
+    train_ranks(&soft, &p, 2);
+    ck_assert_double_eq(soft.params.label_smoothing, 0.3);
+    ck_assert_int_eq(mb_features_init(&f, BITS, p.title_weight), MB_OK);
+    for (size_t i = 0; i < N_DOCS; i++) {
+        extract(&f, i);
+        lh = mb_model_score(&hard, &f, ph);
+        ls = mb_model_score(&soft, &f, ps);
+        ck_assert_int_eq(lh, docs[i].label);
+        ck_assert_int_eq(ls, docs[i].label);
+        ck_assert_double_lt(ps[ls], ph[lh]);
+    }
+    mb_features_free(&f);
+    mb_model_free(&hard);
+    mb_model_free(&soft);
 }
 END_TEST
 
@@ -216,6 +250,11 @@ START_TEST(test_prepare_rejects)
     ck_assert_int_eq(mb_model_prepare(&m, &p, bad_labels, 3, &st),
                      MB_ERR_USAGE);
     p.l2 = 0.0;
+    ck_assert_int_eq(mb_model_prepare(&m, &p, labels, 3, &st), MB_ERR_USAGE);
+    p = params();
+    p.label_smoothing = 1.0;
+    ck_assert_int_eq(mb_model_prepare(&m, &p, labels, 3, &st), MB_ERR_USAGE);
+    p.label_smoothing = -0.1;
     ck_assert_int_eq(mb_model_prepare(&m, &p, labels, 3, &st), MB_ERR_USAGE);
     p = params();
     p.hash_bits = BITS + 1;
@@ -313,6 +352,7 @@ int main(void)
     tcase_add_test(tc, test_stats_layout_and_merge);
     tcase_add_test(tc, test_fit_predicts_topics);
     tcase_add_test(tc, test_rank_count_independent);
+    tcase_add_test(tc, test_label_smoothing);
     tcase_add_test(tc, test_min_df_and_idf);
     tcase_add_test(tc, test_prepare_rejects);
     tcase_add_test(tc, test_class_weights);
