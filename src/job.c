@@ -140,13 +140,13 @@ void mb_job_set_chunk(mb_job *job, uint64_t ntasks, int nranks)
     if (job->chunk > 0)
         return;
     /* Tasks streamed from input are not counted in advance (ntasks 0).
-     * Classifying arXiv abstracts at 2 ranks, K = 5..10 was fastest (K = 1
-     * pays a message per document, 3.5x slower; K = 50..100 ran 7% slower):
-     * docs/benchmarks.md, classifier. */
+     * Classifying arXiv abstracts (about 7 us each) at 2 ranks, K = 32 was
+     * fastest, 2-3% ahead of K = 10 and K = 64; K = 1 pays a message per
+     * document (docs/benchmarks.md, classifier). */
     if (job->kernel->flags & MB_KERNEL_LONG_TASKS)
         k = 1;
     else if (ntasks == 0)
-        k = 10;
+        k = 32;
     /* Static: one block per rank, capped so a round stays small.
      * Dynamic: about 64 chunks per rank bounds the tail imbalance to ~1/64
      * of a rank's work, while chunks of up to 1024 tasks amortise the

@@ -122,7 +122,7 @@ START_TEST(default_chunks)
     ck_assert_int_eq(job.chunk, 5);
     job.chunk = 0;
     mb_job_set_chunk(&job, 0, 4);            /* streamed input: the measured best */
-    ck_assert_int_eq(job.chunk, 10);
+    ck_assert_int_eq(job.chunk, 32);
     mb_job_free(&job);
 }
 END_TEST
