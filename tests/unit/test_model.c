@@ -1,10 +1,11 @@
 /* test_model.c - training statistics, rank-count independence, prediction. */
 #include "mpibatch/model.h"
 
-#include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "unit.h"
 
 #define BITS 16
 
@@ -346,8 +347,6 @@ int main(void)
 {
     Suite *s = suite_create("model");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_stats_layout_and_merge);
     tcase_add_test(tc, test_fit_predicts_topics);
@@ -358,9 +357,5 @@ int main(void)
     tcase_add_test(tc, test_class_weights);
     tcase_add_test(tc, test_fit_nb);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return mb_test_run(s);
 }

@@ -2,7 +2,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "mpibatch/model_io.h"
 
-#include <check.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 
 #include "config.h"
 #include "mpibatch/output.h"
+#include "unit.h"
 
 #define BITS 12
 
@@ -486,8 +486,6 @@ int main(void)
 {
     Suite *s = suite_create("model_io");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_save_load_round_trip);
     tcase_add_test(tc, test_pack_unpack);
@@ -497,9 +495,5 @@ int main(void)
     tcase_add_test(tc, test_levels_round_trip);
     tcase_add_test(tc, test_levels_versions);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return mb_test_run(s);
 }
