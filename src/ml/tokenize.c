@@ -291,8 +291,9 @@ mb_err mb_features_init(mb_features *f, unsigned hash_bits,
                             MB_FEATURES_MAX_BITS);
     if (title_weight == 0)
         return mb_error_set(MB_ERR_USAGE, "title weight must be >= 1");
-    /* Zeroed: features_add reads idx at a free slot's masked position
-     * (and ignores it), which must not be uninitialised memory. */
+    /* Zeroed: features_add reads idx at a free slot's masked position and
+     * cnt at a new bucket's position, and masks the values away; they must
+     * not be uninitialised memory. */
     f->idx = calloc(FEATURES_FIRST_CAP, sizeof *f->idx);
     f->cnt = calloc(FEATURES_FIRST_CAP, sizeof *f->cnt);
     f->set = calloc(SET_SLOTS * FEATURES_FIRST_CAP, sizeof *f->set);
