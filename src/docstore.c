@@ -322,8 +322,11 @@ mb_err mb_source_open_docstore(mb_source *src, const char *path)
         return mb_error_set(MB_ERR_NOMEM, "out of memory opening '%s'", path);
     }
     r->strtype = mb_h5_utf8();
-    if ((r->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
-        rc = h5_error(MB_ERR_INPUT, "cannot open document store", path);
+    const char *refused;
+    if ((r->file = mb_h5_open_read(path, &refused)) < 0)
+        rc = refused ? mb_error_set(MB_ERR_INPUT, "cannot open document store '%s': %s",
+                                    path, refused)
+                     : h5_error(MB_ERR_INPUT, "cannot open document store", path);
     else if ((rc = check_format(r)) == MB_OK)
         rc = open_columns(r);
     if (rc != MB_OK) {

@@ -17,6 +17,12 @@ void mb_h5_quiet(void);
  * bytes) and returned; "unknown HDF5 error" when the stack is empty. */
 const char *mb_h5_reason(char *buf, size_t n);
 
+/* H5Fopen(path) read-only, for files a user hands us: a file whose HDF5
+ * superblock asks for absurd B-tree nodes is refused before HDF5 reads it
+ * (*refused then says why; else it is NULL and a failure is HDF5's, see
+ * mb_h5_reason).  Negative on failure. */
+hid_t mb_h5_open_read(const char *path, const char **refused);
+
 /* A variable-length UTF-8 string type; the caller closes it. */
 hid_t mb_h5_utf8(void);
 

@@ -601,14 +601,16 @@ mb_err mb_model_load(mb_model *m, const char *path)
 mb_err mb_model_load_levels(mb_model *m, const char *path, int levels)
 {
     char msg[400] = "";
+    const char *refused;
     hid_t file;
     mb_err err;
     memset(m, 0, sizeof *m);
     mb_h5_quiet(); /* reported through h5_error */
     if (access(path, R_OK) != 0)
         return file_error(MB_ERR_INPUT, path, "%s", strerror(errno));
-    if ((file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
-        return h5_error(MB_ERR_INPUT, path, "not a readable HDF5 file");
+    if ((file = mb_h5_open_read(path, &refused)) < 0)
+        return refused ? file_error(MB_ERR_INPUT, path, "%s", refused)
+                       : h5_error(MB_ERR_INPUT, path, "not a readable HDF5 file");
     err = load_open_file(m, file, levels, msg, sizeof msg);
     H5Fclose(file);
     if (err) {

@@ -126,6 +126,13 @@ fatal 3 "'$MODEL' is an HDF5 file but not an mpibatch document store" \
 python3 -c 'import random, sys; r = random.Random(9)
 sys.stdout.buffer.write(bytes(r.getrandbits(8) for _ in range(65536)))' >"$D/garbage.h5"
 fatal 3 "$D/garbage.h5" classify --input "$D/good3.jsonl" --model "$D/garbage.h5" $o
+# A 49-byte superblock whose B-tree K made HDF5 itself take 4 GB (found by
+# the docstore fuzzer): refused before HDF5 reads it, as model and as store.
+K="$top_srcdir/tests/fuzz/regress/docstore/superblock-huge-k"
+fatal 3 "'$K': its superblock asks for B-tree nodes" \
+    classify --input "$D/good3.jsonl" --model "$K" $o
+fatal 3 "cannot open document store '$K': its superblock" \
+    classify --input "$K" --format store --model "$MODEL" $o
 
 # A newer format version: patch the stored version (8 bytes right after the
 # attribute's name, type and shape) to 99; h5dump confirms it.
