@@ -68,6 +68,8 @@ typedef struct mb_model {
     size_t n_active;       /* buckets with df >= min_df */
     long n_train_docs;
     float *table;
+    int table_borrowed;    /* table is a node-shared segment (mpibatch/shm.h)
+                              that mb_model_free leaves to its owner */
     double bias[MB_MODEL_MAX_LABELS];
     double class_weight[MB_MODEL_MAX_LABELS]; /* training document weights */
     uint32_t *active;      /* training only: bucket -> parameter row */

@@ -31,7 +31,8 @@
  * mb_model_pack / mb_model_unpack turn a model into one flat byte buffer
  * and back, so that rank 0 can load a file once and MPI_Bcast the bytes
  * (MPI_BYTE) to the other ranks.  The buffer is in native byte order and
- * is only meant for processes running the same build.
+ * is only meant for processes running the same build.  The _meta forms
+ * leave out the main table, for ranks that share one copy of it.
  */
 #ifndef MPIBATCH_MODEL_IO_H
 #define MPIBATCH_MODEL_IO_H
@@ -67,6 +68,21 @@ mb_err mb_model_load(mb_model *m, const char *path);
  * level needs neither their memory nor their load time. */
 mb_err mb_model_load_levels(mb_model *m, const char *path, int levels);
 
+/* Where mb_model_load_into puts the main model's dense table (the
+ * sub-models keep their own): get sets *table to room for n floats that
+ * outlives the model, which borrows it (mb_model.table_borrowed), or
+ * fails with an error of its own. */
+typedef struct mb_model_table_at {
+    mb_err (*get)(void *ctx, size_t n, float **table);
+    void *ctx;
+} mb_model_table_at;
+
+/* mb_model_load_levels, with the main table in at's memory (at NULL: the
+ * model's own).  The model is built straight into it, so a node-shared
+ * segment (mpibatch/shm.h) needs no second copy. */
+mb_err mb_model_load_into(mb_model *m, const char *path, int levels,
+                          const mb_model_table_at *at);
+
 /* Bytes mb_model_pack writes for the trained model m. */
 size_t mb_model_packed_size(const mb_model *m);
 
@@ -78,5 +94,14 @@ void mb_model_pack(const mb_model *m, void *buf);
  * read); the caller owns m as after mb_model_load.  MB_ERR_INPUT if the
  * bytes are not such a buffer. */
 mb_err mb_model_unpack(mb_model *m, const void *buf, size_t len);
+
+/* The same without the main model's rows, for ranks that read its table
+ * from memory they share with the packing rank: mb_model_unpack_meta
+ * rebuilds the model around table (borrowed and already filled: the
+ * 2^hash_bits rows of n_labels + 1 floats of mb_model). */
+size_t mb_model_packed_meta_size(const mb_model *m);
+void mb_model_pack_meta(const mb_model *m, void *buf);
+mb_err mb_model_unpack_meta(mb_model *m, const void *buf, size_t len,
+                            float *table);
 
 #endif

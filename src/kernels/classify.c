@@ -17,6 +17,7 @@
 #include "mpibatch/job.h"
 #include "mpibatch/jsonl.h"
 #include "mpibatch/model_io.h"
+#include "mpibatch/shm.h"
 #include "mpibatch/source.h"
 #include "mpibatch/stage.h"
 #include "mpibatch/url.h"
@@ -31,6 +32,7 @@ enum { O_SUB = 0, O_SUB_SCORE = NAME_WORDS, O_TRUE_SUB };
 typedef struct classify_state {
     mb_model model;
     int have_model;
+    mb_shm shm;              /* the model's table, one copy per node */
     mb_features scratch;
     mb_features folded;      /* --levels 2: features for the sub-model */
     int levels;
@@ -59,50 +61,97 @@ static const mb_option classify_options[] = {
     {0}
 };
 
-/* Fetch (if it is a URL) and load the model file. */
-static mb_err load_model(classify_state *s, const char *path, int levels)
+/* Fetch (if it is a URL) and load the model file, its table at at. */
+static mb_err load_model(classify_state *s, const char *path, int levels,
+                         const mb_model_table_at *at)
 {
     mb_staged local;
     mb_err rc = mb_stage_input(&local, path, &s->url);
     if (rc == MB_OK)
-        rc = mb_model_load_levels(&s->model, local.local, levels);
+        rc = mb_model_load_into(&s->model, local.local, levels, at);
     mb_stage_release(&local);
     return rc;
 }
 
-/* Rank 0 loads the model; everyone gets it as one broadcast buffer. */
+/* Rank 0, while loading: the table's size is the other ranks' cue to map
+ * the node-shared segment with it, and rank 0 builds the table in it. */
+typedef struct table_share {
+    mb_shm *shm;
+    MPI_Comm comm;
+    int asked;
+} table_share;
+
+static mb_err shared_table(void *ctx, size_t n, float **table)
+{
+    table_share *t = ctx;
+    unsigned long long bytes = n * sizeof **table;
+    mb_err rc = mb_mpi_check(MPI_Bcast(&bytes, 1, MPI_UNSIGNED_LONG_LONG, 0, t->comm),
+                             "MPI_Bcast");
+    t->asked = 1;
+    if (rc == MB_OK && (rc = mb_shm_alloc(t->shm, (size_t)bytes, t->comm)) == MB_OK)
+        *table = t->shm->base;
+    return rc;
+}
+
+/* Rank 0 loads the model into a segment every rank on its node maps
+ * (mpibatch/shm.h); the first rank of each other node receives the table
+ * into its own, and everyone gets the rest (labels, parameters, level-2
+ * sub-models) as one small broadcast.  So a node holds one copy, and no
+ * rank unpacks the table: at 2 ranks this took 0.034 s of a 0.53 s job. */
 static mb_err share_model(classify_state *s, const char *path, int levels, MPI_Comm comm)
 {
     int rank, nranks;
-    unsigned long long size = 0;
-    char *buf = NULL;
+    unsigned long long bytes = 0, len = 0;
+    table_share t = {&s->shm, comm, 0};
+    mb_model_table_at at = {shared_table, &t};
+    char *meta = NULL;
     mb_err rc = MB_OK;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
-    if (nranks == 1) { /* nobody to share with: packing took 10 ms */
-        rc = load_model(s, path, levels);
+    if (nranks == 1) {
+        rc = load_model(s, path, levels, NULL);
         s->have_model = rc == MB_OK;
         return rc;
     }
-    if (rank == 0 && (rc = load_model(s, path, levels)) == MB_OK)
-        size = mb_model_packed_size(&s->model);
-    if (rank == 0 && rc == MB_OK && !(buf = malloc(size)))
-        rc = mb_error_set(MB_ERR_NOMEM, "out of memory packing model '%s'", path);
-    if (rank == 0 && rc == MB_OK)
-        mb_model_pack(&s->model, buf);
-    s->have_model = rank == 0 && rc == MB_OK;
-    /* size 0 tells the others that rank 0 failed; its message wins. */
-    if (mb_mpi_check(MPI_Bcast(&size, 1, MPI_UNSIGNED_LONG_LONG, 0, comm), "MPI_Bcast") != MB_OK ||
-        size == 0) {
-        free(buf);
-        return rc != MB_OK ? rc : mb_error_set(MB_ERR_INPUT, "the model was not loaded");
+    if (rank == 0) {
+        rc = load_model(s, path, levels, &at);
+        if (!t.asked) { /* failed before its table: size 0 tells the others */
+            MPI_Bcast(&bytes, 1, MPI_UNSIGNED_LONG_LONG, 0, comm);
+            return rc;
+        }
+        s->have_model = rc == MB_OK;
+    } else {
+        rc = mb_mpi_check(MPI_Bcast(&bytes, 1, MPI_UNSIGNED_LONG_LONG, 0, comm), "MPI_Bcast");
+        if (rc == MB_OK && bytes == 0)
+            return mb_error_set(MB_ERR_INPUT, "the model was not loaded");
+        if (rc == MB_OK)
+            rc = mb_shm_alloc(&s->shm, (size_t)bytes, comm);
     }
-    if (rank != 0 && !(buf = malloc(size)))
+    /* Every rank has joined the segment's allocation, failed or not. */
+    rc = mb_comm_agree(comm, rc);
+    if (rc == MB_OK && rank == 0 && !(meta = malloc(len = mb_model_packed_meta_size(&s->model))))
+        rc = mb_error_set(MB_ERR_NOMEM, "out of memory packing model '%s'", path);
+    if (rc == MB_OK && rank == 0)
+        mb_model_pack_meta(&s->model, meta);
+    rc = mb_comm_agree(comm, rc);
+    if (rc == MB_OK)
+        rc = mb_mpi_check(MPI_Bcast(&len, 1, MPI_UNSIGNED_LONG_LONG, 0, comm), "MPI_Bcast");
+    if (rc == MB_OK && rank != 0 && !(meta = malloc(len)))
         mb_comm_abort(comm, mb_error_set(MB_ERR_NOMEM, "out of memory for the model"));
-    rc = mb_mpi_check(MPI_Bcast(buf, (int)size, MPI_BYTE, 0, comm), "MPI_Bcast");
-    if (rc == MB_OK && rank != 0 && (rc = mb_model_unpack(&s->model, buf, size)) == MB_OK)
+    if (rc == MB_OK)
+        rc = mb_mpi_check(MPI_Bcast(meta, (int)len, MPI_BYTE, 0, comm), "MPI_Bcast");
+    if (rc == MB_OK)
+        rc = mb_shm_publish(&s->shm, comm);
+    if (rc == MB_OK && rank != 0 &&
+        (rc = mb_model_unpack_meta(&s->model, meta, len, s->shm.base)) == MB_OK)
         s->have_model = 1;
-    free(buf);
+    free(meta);
+    if ((rc = mb_comm_agree(comm, rc)) != MB_OK) {
+        if (s->have_model)
+            mb_model_free(&s->model);
+        s->have_model = 0;
+        mb_shm_free(&s->shm);
+    }
     return rc;
 }
 
@@ -388,6 +437,7 @@ static void classify_teardown(void *state)
     classify_state *s = state;
     if (s->have_model)
         mb_model_free(&s->model);
+    mb_shm_free(&s->shm); /* after the model that borrowed its table */
     mb_features_free(&s->scratch);
     mb_features_free(&s->folded);
     mb_stage_release(&s->store);

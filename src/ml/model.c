@@ -200,7 +200,8 @@ void mb_model_free(mb_model *m)
     if (m->sub)
         for (size_t k = 0; k < m->n_labels; k++) mb_model_free(&m->sub[k]);
     free(m->sub);
-    free(m->table);
+    if (!m->table_borrowed)
+        free(m->table);
     free(m->active);
     memset(m, 0, sizeof *m);
 }

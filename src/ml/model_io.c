@@ -149,23 +149,43 @@ static int header_ok(const mb_model *m, char *msg, size_t cap)
     return 0;
 }
 
-/* Fill m (params, labels, bias already set) from the sparse rows: the
- * shared last step of loading and unpacking.  msg gets the problem. */
+/* The dense table of m: at's memory (borrowed, zeroed here), or calloc's. */
+static mb_err table_alloc(mb_model *m, const mb_model_table_at *at, char *msg,
+                          size_t cap)
+{
+    size_t n = m->n_buckets * (m->n_labels + 1);
+    mb_err err;
+    if (!at) {
+        if ((m->table = calloc(n, sizeof *m->table))) return MB_OK;
+        snprintf(msg, cap, "no memory for 2^%u buckets", m->params.hash_bits);
+        return MB_ERR_NOMEM;
+    }
+    if ((err = at->get(at->ctx, n, &m->table)) != MB_OK) {
+        snprintf(msg, cap, "%s", mb_error_message());
+        return err;
+    }
+    m->table_borrowed = 1;
+    memset(m->table, 0, n * sizeof *m->table);
+    return MB_OK;
+}
+
+/* Fill m (params, labels, bias already set) from the sparse rows, in a
+ * table from at (NULL: m's own): the shared last step of loading and
+ * unpacking.  msg gets the problem. */
 static mb_err model_from_sparse(mb_model *m, const sparse_model *s,
-                                char *msg, size_t cap)
+                                const mb_model_table_at *at, char *msg,
+                                size_t cap)
 {
     size_t k = m->n_labels, stride = k + 1;
+    mb_err err;
     m->n_buckets = (size_t)1 << m->params.hash_bits;
     if (s->n_active > m->n_buckets) {
         snprintf(msg, cap, "%zu active buckets in 2^%u", s->n_active,
                  m->params.hash_bits);
         return MB_ERR_INPUT;
     }
-    m->table = calloc(m->n_buckets * stride, sizeof *m->table);
-    if (!m->table) {
-        snprintf(msg, cap, "no memory for 2^%u buckets", m->params.hash_bits);
-        return MB_ERR_NOMEM;
-    }
+    /* Every check before the table exists: a shared table's allocation
+     * is collective, and after it only allocation may fail. */
     for (size_t i = 0; i < s->n_active; i++) {
         uint32_t b = s->buckets[i];
         if (b >= m->n_buckets || (i > 0 && b <= s->buckets[i - 1]) ||
@@ -174,6 +194,10 @@ static mb_err model_from_sparse(mb_model *m, const sparse_model *s,
                      "range or has no positive idf", i, (unsigned)b);
             return MB_ERR_INPUT;
         }
+    }
+    if ((err = table_alloc(m, at, msg, cap)) != MB_OK) return err;
+    for (size_t i = 0; i < s->n_active; i++) {
+        uint32_t b = s->buckets[i];
         m->table[(size_t)b * stride] = s->idf[i];
         memcpy(m->table + (size_t)b * stride + 1, s->weights + i * k,
                k * sizeof *m->table);
@@ -514,14 +538,22 @@ static mb_err get_arrays(hid_t file, mb_model *m, sparse_model *s,
     return MB_OK;
 }
 
+/* One model's header, labels and sparse rows, not yet in a table. */
+static mb_err read_one(mb_model *m, hid_t file, sparse_model *s, char *msg,
+                       size_t cap)
+{
+    if (get_header(file, m, msg, cap) && get_labels(file, m, msg, cap) &&
+        header_ok(m, msg, cap))
+        return get_arrays(file, m, s, msg, cap);
+    return MB_ERR_INPUT;
+}
+
 static mb_err load_one(mb_model *m, hid_t file, char *msg, size_t cap)
 {
     sparse_model s = {0};
-    mb_err err = MB_ERR_INPUT;
-    if (get_header(file, m, msg, cap) && get_labels(file, m, msg, cap) &&
-        header_ok(m, msg, cap) &&
-        (err = get_arrays(file, m, &s, msg, cap)) == MB_OK)
-        err = model_from_sparse(m, &s, msg, cap);
+    mb_err err = read_one(m, file, &s, msg, cap);
+    if (err == MB_OK)
+        err = model_from_sparse(m, &s, NULL, msg, cap);
     sparse_free(&s);
     return err;
 }
@@ -572,25 +604,32 @@ static mb_err load_subs(mb_model *m, hid_t file, char *msg, size_t cap)
 }
 
 /* Format version 1 has one level and no 'levels' attribute. */
+/* Format version 1 has one level and no 'levels' attribute.  The main
+ * table is built last, once everything else has loaded (see
+ * model_from_sparse). */
 static mb_err load_open_file(mb_model *m, hid_t file, int want_levels,
-                             char *msg, size_t cap)
+                             const mb_model_table_at *at, char *msg,
+                             size_t cap)
 {
     long long version = 0, levels = 1;
-    mb_err err = load_one(m, file, msg, cap);
-    if (err) return err;
-    if (!get_attr(file, "format_version", H5T_NATIVE_LLONG, &version, msg,
-                  cap))
-        return MB_ERR_INPUT;
-    if (version >= 2 &&
-        !get_attr(file, "levels", H5T_NATIVE_LLONG, &levels, msg, cap))
-        return MB_ERR_INPUT;
-    if (levels != 1 && levels != 2) {
+    sparse_model s = {0};
+    mb_err err = read_one(m, file, &s, msg, cap);
+    if (!err && (!get_attr(file, "format_version", H5T_NATIVE_LLONG, &version,
+                           msg, cap) ||
+                 (version >= 2 && !get_attr(file, "levels", H5T_NATIVE_LLONG,
+                                            &levels, msg, cap))))
+        err = MB_ERR_INPUT;
+    if (!err && levels != 1 && levels != 2) {
         snprintf(msg, cap, "levels is %lld; this mpibatch reads 1 or 2",
                  levels);
-        return MB_ERR_INPUT;
+        err = MB_ERR_INPUT;
     }
-    return levels == 2 && want_levels == 2 ? load_subs(m, file, msg, cap)
-                                           : MB_OK;
+    if (!err && levels == 2 && want_levels == 2)
+        err = load_subs(m, file, msg, cap);
+    if (!err)
+        err = model_from_sparse(m, &s, at, msg, cap);
+    sparse_free(&s);
+    return err;
 }
 
 mb_err mb_model_load(mb_model *m, const char *path)
@@ -599,6 +638,12 @@ mb_err mb_model_load(mb_model *m, const char *path)
 }
 
 mb_err mb_model_load_levels(mb_model *m, const char *path, int levels)
+{
+    return mb_model_load_into(m, path, levels, NULL);
+}
+
+mb_err mb_model_load_into(mb_model *m, const char *path, int levels,
+                          const mb_model_table_at *at)
 {
     char msg[400] = "";
     const char *refused;
@@ -611,7 +656,7 @@ mb_err mb_model_load_levels(mb_model *m, const char *path, int levels)
     if ((file = mb_h5_open_read(path, &refused)) < 0)
         return refused ? file_error(MB_ERR_INPUT, path, "%s", refused)
                        : h5_error(MB_ERR_INPUT, path, "not a readable HDF5 file");
-    err = load_open_file(m, file, levels, msg, sizeof msg);
+    err = load_open_file(m, file, levels, at, msg, sizeof msg);
     H5Fclose(file);
     if (err) {
         mb_model_free(m);
@@ -622,15 +667,27 @@ mb_err mb_model_load_levels(mb_model *m, const char *path, int levels)
 
 /* ---- flat buffers ----------------------------------------------------- */
 
-size_t mb_model_packed_size(const mb_model *m)
+/* With rows: the whole model; without: all but the main model's rows. */
+static size_t packed_size(const mb_model *m, int rows)
 {
     size_t n = 0, stride = m->n_labels + 1, size;
-    for (size_t b = 0; b < m->n_buckets; b++) n += m->table[b * stride] != 0;
+    for (size_t b = 0; rows && b < m->n_buckets; b++)
+        n += m->table[b * stride] != 0;
     size = sizeof(pack_header) + n * (sizeof(uint32_t) + stride * sizeof(float));
     for (size_t k = 0; m->sub && k < m->n_labels; k++)
         size += sizeof(uint64_t) +
                 (m->sub[k].n_labels ? mb_model_packed_size(&m->sub[k]) : 0);
     return size;
+}
+
+size_t mb_model_packed_size(const mb_model *m)
+{
+    return packed_size(m, 1);
+}
+
+size_t mb_model_packed_meta_size(const mb_model *m)
+{
+    return packed_size(m, 0);
 }
 
 /* Field by field, so that dst's (zeroed) padding stays defined. */
@@ -647,7 +704,7 @@ static void copy_params(mb_model_params *dst, const mb_model_params *src)
     dst->tol = src->tol;
 }
 
-void mb_model_pack(const mb_model *m, void *buf)
+static void pack(const mb_model *m, void *buf, int rows)
 {
     pack_header h;
     unsigned char *out = buf;
@@ -657,11 +714,12 @@ void mb_model_pack(const mb_model *m, void *buf)
     h.n_labels = m->n_labels;
     h.n_train_docs = m->n_train_docs;
     h.levels = m->sub ? 2 : 1;
+    h.n_active = rows ? 0 : m->n_active; /* with rows, counted below */
     copy_params(&h.params, &m->params);
     memcpy(h.bias, m->bias, sizeof h.bias);
     memcpy(h.labels, m->labels, sizeof h.labels);
     out += sizeof h;
-    for (size_t b = 0; b < m->n_buckets; b++) {
+    for (size_t b = 0; rows && b < m->n_buckets; b++) {
         uint32_t b32 = (uint32_t)b;
         if (m->table[b * stride] == 0.0f) continue;
         memcpy(out, &b32, sizeof b32);
@@ -681,6 +739,16 @@ void mb_model_pack(const mb_model *m, void *buf)
     }
 }
 
+void mb_model_pack(const mb_model *m, void *buf)
+{
+    pack(m, buf, 1);
+}
+
+void mb_model_pack_meta(const mb_model *m, void *buf)
+{
+    pack(m, buf, 0);
+}
+
 /* Split the packed rows into the sparse arrays. */
 static void unpack_rows(sparse_model *s, const unsigned char *in, size_t k)
 {
@@ -693,11 +761,13 @@ static void unpack_rows(sparse_model *s, const unsigned char *in, size_t k)
     }
 }
 
-/* Check the header and the length; msg gets the problem. */
+/* Check the header and the length (rows: whether the main rows follow);
+ * msg gets the problem. */
 static int packed_ok(const pack_header *h, const mb_model *m, size_t len,
-                     char *msg, size_t cap)
+                     int rows, char *msg, size_t cap)
 {
-    size_t row = sizeof(uint32_t) + (m->n_labels + 1) * sizeof(float);
+    size_t row = rows ? sizeof(uint32_t) + (m->n_labels + 1) * sizeof(float)
+                      : 0;
     if (memcmp(h->magic, PACK_MAGIC, sizeof h->magic) != 0) {
         snprintf(msg, cap, "not a packed model");
         return 0;
@@ -707,7 +777,8 @@ static int packed_ok(const pack_header *h, const mb_model *m, size_t len,
         snprintf(msg, cap, "levels %llu", (unsigned long long)h->levels);
         return 0;
     }
-    if (h->n_active > (len - sizeof *h) / row ||
+    if ((rows && h->n_active > (len - sizeof *h) / row) ||
+        (!rows && h->n_active > ((uint64_t)1 << m->params.hash_bits)) ||
         (h->levels == 1 && len - sizeof *h != (size_t)h->n_active * row)) {
         snprintf(msg, cap, "%zu bytes do not hold %llu rows", len,
                  (unsigned long long)h->n_active);
@@ -746,7 +817,9 @@ static mb_err unpack_subs(mb_model *m, const unsigned char *in, size_t len,
     return MB_ERR_INPUT;
 }
 
-mb_err mb_model_unpack(mb_model *m, const void *buf, size_t len)
+/* table NULL: the main rows follow the header and fill m's own table;
+ * else the main rows are already in table, which m borrows. */
+static mb_err unpack(mb_model *m, const void *buf, size_t len, float *table)
 {
     pack_header h;
     sparse_model s = {0};
@@ -758,16 +831,27 @@ mb_err mb_model_unpack(mb_model *m, const void *buf, size_t len)
         m->n_labels = (size_t)h.n_labels;
         m->params = h.params;
     }
-    if (len >= sizeof h && packed_ok(&h, m, len, msg, sizeof msg) &&
-        sparse_alloc(&s, (size_t)h.n_active, m->n_labels, msg, sizeof msg)) {
+    if (len >= sizeof h && packed_ok(&h, m, len, !table, msg, sizeof msg) &&
+        sparse_alloc(&s, table ? 0 : (size_t)h.n_active, m->n_labels, msg,
+                     sizeof msg)) {
         m->n_train_docs = (long)h.n_train_docs;
         memcpy(m->bias, h.bias, sizeof m->bias);
         for (size_t k = 0; k < m->n_labels; k++)
             snprintf(m->labels[k], sizeof m->labels[k], "%s", h.labels[k]);
-        size_t rows = (size_t)h.n_active *
+        size_t rows = table ? 0 : (size_t)h.n_active *
                       (sizeof(uint32_t) + (m->n_labels + 1) * sizeof(float));
-        unpack_rows(&s, (const unsigned char *)buf + sizeof h, m->n_labels);
-        err = model_from_sparse(m, &s, msg, sizeof msg);
+        if (table) {
+            m->n_buckets = (size_t)1 << m->params.hash_bits;
+            m->n_active = (size_t)h.n_active;
+            m->table = table;
+            m->table_borrowed = 1;
+            mb_model_index(m);
+            err = MB_OK;
+        } else {
+            unpack_rows(&s, (const unsigned char *)buf + sizeof h,
+                        m->n_labels);
+            err = model_from_sparse(m, &s, NULL, msg, sizeof msg);
+        }
         if (!err && h.levels == 2)
             err = unpack_subs(m, (const unsigned char *)buf + sizeof h + rows,
                               len - sizeof h - rows, msg, sizeof msg);
@@ -778,4 +862,15 @@ mb_err mb_model_unpack(mb_model *m, const void *buf, size_t len)
         return mb_error_set(err, "packed model: %s", msg);
     }
     return MB_OK;
+}
+
+mb_err mb_model_unpack(mb_model *m, const void *buf, size_t len)
+{
+    return unpack(m, buf, len, NULL);
+}
+
+mb_err mb_model_unpack_meta(mb_model *m, const void *buf, size_t len,
+                            float *table)
+{
+    return unpack(m, buf, len, table);
 }

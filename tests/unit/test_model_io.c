@@ -215,6 +215,112 @@ START_TEST(test_pack_unpack)
 }
 END_TEST
 
+/* Save a model to path and open it for editing. */
+static hid_t saved_for_edit(const char *path)
+{
+    hid_t file;
+    save(path);
+    file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    ck_assert_int_ge(file, 0);
+    return file;
+}
+
+START_TEST(test_pack_meta)
+{
+    size_t len = mb_model_packed_meta_size(&trained);
+    size_t n = trained.n_buckets * (trained.n_labels + 1);
+    unsigned char *buf = malloc(len);
+    float *table = malloc(n * sizeof *table);
+    mb_model m;
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_ptr_nonnull(table);
+    /* The rows stay out: they are what the shared table already holds. */
+    ck_assert_uint_lt(len + trained.n_active * 4 * (trained.n_labels + 2),
+                      mb_model_packed_size(&trained) + 1);
+    mb_model_pack_meta(&trained, buf);
+    memcpy(table, trained.table, n * sizeof *table);
+    ck_assert_int_eq(mb_model_unpack_meta(&m, buf, len, table), MB_OK);
+    ck_assert_ptr_eq(m.table, table);
+    ck_assert_int_eq(m.table_borrowed, 1);
+    assert_same_model(&trained, &m);
+    mb_model_free(&m); /* leaves table to its owner (ASan: no double free) */
+    ck_assert_int_eq(memcmp(table, trained.table, n * sizeof *table), 0);
+    ck_assert_int_eq(mb_model_unpack_meta(&m, buf, len + 4, table),
+                     MB_ERR_INPUT);
+    ck_assert_ptr_null(m.table);
+    free(table);
+    free(buf);
+}
+END_TEST
+
+/* Memory for mb_model_load_into's table: counts requests, can refuse. */
+typedef struct table_pool {
+    float *mem;
+    size_t n;
+    int calls;
+    mb_err refuse;
+} table_pool;
+
+static mb_err pool_get(void *ctx, size_t n, float **table)
+{
+    table_pool *p = ctx;
+    p->calls++;
+    if (p->refuse)
+        return mb_error_set(p->refuse, "pool refused %zu floats", n);
+    p->mem = malloc(n * sizeof *p->mem);
+    ck_assert_ptr_nonnull(p->mem);
+    memset(p->mem, 0xff, n * sizeof *p->mem); /* the load must zero it */
+    p->n = n;
+    *table = p->mem;
+    return MB_OK;
+}
+
+START_TEST(test_load_into)
+{
+    char path[256];
+    table_pool pool = {0};
+    mb_model_table_at at = {pool_get, &pool};
+    mb_model m;
+    hid_t file, d;
+    uint32_t *buckets = malloc(trained.n_active * sizeof *buckets);
+    path_of(path, sizeof path, "into.h5");
+    save(path);
+    ck_assert_int_eq(mb_model_load_into(&m, path, 1, &at), MB_OK);
+    ck_assert_int_eq(pool.calls, 1);
+    ck_assert_uint_eq(pool.n, trained.n_buckets * (trained.n_labels + 1));
+    ck_assert_ptr_eq(m.table, pool.mem);
+    ck_assert_int_eq(m.table_borrowed, 1);
+    assert_same_model(&trained, &m);
+    mb_model_free(&m);
+    free(pool.mem);
+
+    /* The memory's own error comes back, with the file named. */
+    pool = (table_pool){.refuse = MB_ERR_MPI};
+    ck_assert_int_eq(mb_model_load_into(&m, path, 1, &at), MB_ERR_MPI);
+    ck_assert_ptr_nonnull(strstr(mb_error_message(), "pool refused"));
+    ck_assert_ptr_nonnull(strstr(mb_error_message(), path));
+    ck_assert_ptr_null(m.table);
+
+    /* A damaged file is refused before any table is asked for: a shared
+     * table's allocation is collective, so only it may fail after. */
+    file = saved_for_edit(path);
+    d = H5Dopen2(file, "buckets", H5P_DEFAULT);
+    ck_assert_int_ge(H5Dread(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL,
+                             H5P_DEFAULT, buckets), 0);
+    buckets[1] = buckets[0];
+    ck_assert_int_ge(H5Dwrite(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL,
+                              H5P_DEFAULT, buckets), 0);
+    H5Dclose(d);
+    H5Fclose(file);
+    pool = (table_pool){0};
+    ck_assert_int_eq(mb_model_load_into(&m, path, 1, &at), MB_ERR_INPUT);
+    ck_assert_ptr_nonnull(strstr(mb_error_message(), "out of order"));
+    ck_assert_int_eq(pool.calls, 0);
+    free(buckets);
+    unlink(path);
+}
+END_TEST
+
 /* Load must fail with MB_ERR_INPUT and a message naming path and why. */
 static void assert_load_fails(const char *path, const char *why)
 {
@@ -260,16 +366,6 @@ START_TEST(test_load_not_hdf5_or_truncated)
     assert_load_fails(path, "No such file");
 }
 END_TEST
-
-/* Save a model to path and open it for editing. */
-static hid_t saved_for_edit(const char *path)
-{
-    hid_t file;
-    save(path);
-    file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    ck_assert_int_ge(file, 0);
-    return file;
-}
 
 START_TEST(test_load_damaged_layout)
 {
@@ -416,6 +512,16 @@ START_TEST(test_levels_round_trip)
     ck_assert_ptr_null(m.table);
     ck_assert_ptr_null(m.sub);
     free(buf);
+
+    /* Without the main rows, the sub-models still travel whole. */
+    len = mb_model_packed_meta_size(&trained);
+    buf = malloc(len);
+    mb_model_pack_meta(&trained, buf);
+    ck_assert_int_eq(mb_model_unpack_meta(&m, buf, len, trained.table), MB_OK);
+    assert_same_model(&trained, &m);
+    assert_same_subs(&trained, &m);
+    mb_model_free(&m);
+    free(buf);
 }
 END_TEST
 
@@ -489,6 +595,8 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_save_load_round_trip);
     tcase_add_test(tc, test_pack_unpack);
+    tcase_add_test(tc, test_pack_meta);
+    tcase_add_test(tc, test_load_into);
     tcase_add_test(tc, test_load_not_hdf5_or_truncated);
     tcase_add_test(tc, test_load_damaged_layout);
     tcase_add_test(tc, test_save_errors);
