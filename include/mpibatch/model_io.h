@@ -28,11 +28,12 @@
  * Only active buckets are stored; the arrays are chunked and deflated.
  * mb_model_save writes under a temporary name and renames it into place.
  *
- * mb_model_pack / mb_model_unpack turn a model into one flat byte buffer
- * and back, so that rank 0 can load a file once and MPI_Bcast the bytes
- * (MPI_BYTE) to the other ranks.  The buffer is in native byte order and
- * is only meant for processes running the same build.  The _meta forms
- * leave out the main table, for ranks that share one copy of it.
+ * mb_model_pack_meta / mb_model_unpack_meta turn a model, all but the
+ * topic model's table, into one flat byte buffer and back: rank 0 builds
+ * the table in memory its node shares (mpibatch/shm.h) and MPI_Bcasts
+ * the rest (MPI_BYTE).  The buffer holds the labels, parameters, bias
+ * and the level-2 sub-models whole; it is in native byte order and only
+ * meant for processes running the same build.
  */
 #ifndef MPIBATCH_MODEL_IO_H
 #define MPIBATCH_MODEL_IO_H
@@ -83,22 +84,12 @@ typedef struct mb_model_table_at {
 mb_err mb_model_load_into(mb_model *m, const char *path, int levels,
                           const mb_model_table_at *at);
 
-/* Bytes mb_model_pack writes for the trained model m. */
-size_t mb_model_packed_size(const mb_model *m);
-
-/* Serialise the trained model m into buf, which the caller owns and which
- * holds mb_model_packed_size(m) bytes. */
-void mb_model_pack(const mb_model *m, void *buf);
-
-/* Rebuild a model from len bytes that mb_model_pack wrote (buf is only
- * read); the caller owns m as after mb_model_load.  MB_ERR_INPUT if the
- * bytes are not such a buffer. */
-mb_err mb_model_unpack(mb_model *m, const void *buf, size_t len);
-
-/* The same without the main model's rows, for ranks that read its table
- * from memory they share with the packing rank: mb_model_unpack_meta
- * rebuilds the model around table (borrowed and already filled: the
- * 2^hash_bits rows of n_labels + 1 floats of mb_model). */
+/* Bytes mb_model_pack_meta writes for the trained model m; writing them
+ * into buf, which the caller owns; and rebuilding the model from len such
+ * bytes (only read) around table, which it borrows and which already
+ * holds the 2^hash_bits rows of n_labels + 1 floats of mb_model.  The
+ * caller owns m as after mb_model_load; MB_ERR_INPUT if the bytes are not
+ * such a buffer. */
 size_t mb_model_packed_meta_size(const mb_model *m);
 void mb_model_pack_meta(const mb_model *m, void *buf);
 mb_err mb_model_unpack_meta(mb_model *m, const void *buf, size_t len,

@@ -686,13 +686,8 @@ static size_t packed_size(const mb_model *m, int rows)
     size = sizeof(pack_header) + n * (sizeof(uint32_t) + stride * sizeof(float));
     for (size_t k = 0; m->sub && k < m->n_labels; k++)
         size += sizeof(uint64_t) +
-                (m->sub[k].n_labels ? mb_model_packed_size(&m->sub[k]) : 0);
+                (m->sub[k].n_labels ? packed_size(&m->sub[k], 1) : 0);
     return size;
-}
-
-size_t mb_model_packed_size(const mb_model *m)
-{
-    return packed_size(m, 1);
 }
 
 size_t mb_model_packed_meta_size(const mb_model *m)
@@ -740,18 +735,12 @@ static void pack(const mb_model *m, void *buf, int rows)
     }
     memcpy(buf, &h, sizeof h);
     for (size_t k = 0; m->sub && k < m->n_labels; k++) {
-        uint64_t len = m->sub[k].n_labels ? mb_model_packed_size(&m->sub[k])
-                                          : 0;
+        uint64_t len = m->sub[k].n_labels ? packed_size(&m->sub[k], 1) : 0;
         memcpy(out, &len, sizeof len);
         out += sizeof len;
-        if (len) mb_model_pack(&m->sub[k], out);
+        if (len) pack(&m->sub[k], out, 1);
         out += len;
     }
-}
-
-void mb_model_pack(const mb_model *m, void *buf)
-{
-    pack(m, buf, 1);
 }
 
 void mb_model_pack_meta(const mb_model *m, void *buf)
@@ -797,6 +786,8 @@ static int packed_ok(const pack_header *h, const mb_model *m, size_t len,
     return 1;
 }
 
+static mb_err unpack(mb_model *m, const void *buf, size_t len, float *table);
+
 /* The sub-models that follow the main rows in[0..len); msg gets the
  * problem. */
 static mb_err unpack_subs(mb_model *m, const unsigned char *in, size_t len,
@@ -814,7 +805,7 @@ static mb_err unpack_subs(mb_model *m, const unsigned char *in, size_t len,
         in += sizeof n;
         len -= sizeof n;
         if (n > len) break;
-        if (n && (err = mb_model_unpack(&m->sub[k], in, (size_t)n))) {
+        if (n && (err = unpack(&m->sub[k], in, (size_t)n, NULL))) {
             snprintf(msg, cap, "sub-model %zu: %s", k, mb_error_message());
             return err;
         }
@@ -872,11 +863,6 @@ static mb_err unpack(mb_model *m, const void *buf, size_t len, float *table)
         return mb_error_set(err, "packed model: %s", msg);
     }
     return MB_OK;
-}
-
-mb_err mb_model_unpack(mb_model *m, const void *buf, size_t len)
-{
-    return unpack(m, buf, len, NULL);
 }
 
 mb_err mb_model_unpack_meta(mb_model *m, const void *buf, size_t len,
