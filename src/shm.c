@@ -1,5 +1,6 @@
 /* shm.c - node-shared read-only segments (see mpibatch/shm.h). */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mpibatch/comm.h"
@@ -26,6 +27,12 @@ static void release(mb_shm *s)
     clear(s);
 }
 
+static int per_rank(void)
+{
+    const char *v = getenv("MPIBATCH_SHM_PER_RANK");
+    return v && strcmp(v, "1") == 0;
+}
+
 /* The node's communicator, its leaders' and the segment, each step only if
  * the one before worked on this rank; the caller agrees on the result. */
 static mb_err map(mb_shm *s, size_t size, MPI_Comm comm)
@@ -35,9 +42,15 @@ static mb_err map(mb_shm *s, size_t size, MPI_Comm comm)
     mb_err rc;
     MPI_Comm_rank(comm, &rank);
     /* Keyed by rank, so rank 0 is the first rank of its node and of the
-     * leaders: it owns the segment that the others receive from. */
-    rc = mb_mpi_check(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL,
-                                          &s->node), "MPI_Comm_split_type");
+     * leaders: it owns the segment that the others receive from.
+     * MPIBATCH_SHM_PER_RANK=1 makes every rank a node of its own, so one
+     * host can test the broadcast between nodes. */
+    if (per_rank())
+        rc = mb_mpi_check(MPI_Comm_split(comm, rank, 0, &s->node), "MPI_Comm_split");
+    else
+        rc = mb_mpi_check(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank,
+                                              MPI_INFO_NULL, &s->node),
+                          "MPI_Comm_split_type");
     if (rc == MB_OK)
         MPI_Comm_rank(s->node, &node_rank);
     if (rc == MB_OK)

@@ -7,6 +7,9 @@
  * every other node (one broadcast among those ranks) and makes it visible
  * to every rank.  Each call is collective over comm, and each returns the
  * same status on every rank (agreed with mb_comm_agree).
+ * MPIBATCH_SHM_PER_RANK=1 in the environment (of every rank) gives each
+ * rank a segment of its own, as if each were alone on its node: the
+ * tests use it to run the between-node broadcast on one host.
  */
 #ifndef MPIBATCH_SHM_H
 #define MPIBATCH_SHM_H

@@ -46,6 +46,19 @@ for n in 1 2 3 4; do
         done
     done
 done
+# Every rank a node of its own: the table goes between "nodes" by the
+# leaders' broadcast instead of being shared (mpibatch/shm.h).
+for levels in 1 2; do
+    mb 1 classify --model "$WORK/m1.h5" --input "$WORK/test.jsonl" --levels $levels \
+        --out "$WORK/one-$levels.h5" --quiet || fail "levels $levels at 1 rank"
+    for ranks in 2 3; do
+        MPIBATCH_SHM_PER_RANK=1 mb $ranks classify --model "$WORK/m1.h5" --input "$WORK/test.jsonl" \
+            --levels $levels --out "$WORK/pr$ranks-$levels.h5" --quiet ||
+            { fail "per-rank $ranks: run"; continue; }
+        h5diff "$WORK/one-$levels.h5" "$WORK/pr$ranks-$levels.h5" /results >/dev/null && ok ||
+            fail "per-rank segments, $ranks ranks, levels $levels: results differ"
+    done
+done
 "$H5DUMP" -d /results/id -s 5 -c 1 "$WORK/ref.h5" | grep -q '"gen.3005"' && ok || fail "ids in output"
 
 # Bad records: counted with their line numbers; the rest classified.
