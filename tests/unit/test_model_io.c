@@ -205,6 +205,15 @@ static hid_t saved_for_edit(const char *path)
     return file;
 }
 
+/* Set the integer root attribute name of the open file to v. */
+static void set_int_attr(hid_t file, const char *name, long long v)
+{
+    hid_t a = H5Aopen(file, name, H5P_DEFAULT);
+    ck_assert_int_ge(a, 0);
+    ck_assert_int_ge(H5Awrite(a, H5T_NATIVE_LLONG, &v), 0);
+    H5Aclose(a);
+}
+
 START_TEST(test_pack_meta)
 {
     size_t len = mb_model_packed_meta_size(&trained);
@@ -357,7 +366,6 @@ START_TEST(test_load_damaged_layout)
     char path[256];
     hid_t file, space, d;
     hsize_t three = 3;
-    long long v = MB_MODEL_FORMAT_VERSION + 1;
     path_of(path, sizeof path, "damaged.h5");
     file = saved_for_edit(path);
     ck_assert_int_ge(H5Ldelete(file, "weights", H5P_DEFAULT), 0);
@@ -381,9 +389,7 @@ START_TEST(test_load_damaged_layout)
     assert_load_fails(path, "attribute 'hash_bits'");
 
     file = saved_for_edit(path);
-    d = H5Aopen(file, "format_version", H5P_DEFAULT);
-    ck_assert_int_ge(H5Awrite(d, H5T_NATIVE_LLONG, &v), 0);
-    H5Aclose(d);
+    set_int_attr(file, "format_version", MB_MODEL_FORMAT_VERSION + 1);
     H5Fclose(file);
     assert_load_fails(path, "format version 4; this mpibatch reads "
                             "versions 1 to 3");
@@ -508,17 +514,13 @@ END_TEST
 START_TEST(test_levels_versions)
 {
     char path[256];
-    hid_t file, a;
-    long long v;
+    hid_t file;
     mb_model m, expect;
     path_of(path, sizeof path, "v1.h5");
     file = saved_for_edit(path);
     ck_assert_int_eq(read_int_attr(file, "levels"), 1);
     ck_assert_int_ge(H5Adelete(file, "levels"), 0);
-    a = H5Aopen(file, "format_version", H5P_DEFAULT);
-    v = 1;
-    ck_assert_int_ge(H5Awrite(a, H5T_NATIVE_LLONG, &v), 0);
-    H5Aclose(a);
+    set_int_attr(file, "format_version", 1);
     H5Fclose(file);
     ck_assert_int_eq(mb_model_load(&m, path), MB_OK);
     /* Versions before 3 have no label_smoothing attribute (it is still in
@@ -535,18 +537,12 @@ START_TEST(test_levels_versions)
     assert_load_fails(path, "attribute 'levels'");
 
     file = saved_for_edit(path);
-    a = H5Aopen(file, "levels", H5P_DEFAULT);
-    v = 3;
-    ck_assert_int_ge(H5Awrite(a, H5T_NATIVE_LLONG, &v), 0);
-    H5Aclose(a);
+    set_int_attr(file, "levels", 3);
     H5Fclose(file);
     assert_load_fails(path, "levels is 3; this mpibatch reads 1 or 2");
 
     file = saved_for_edit(path);
-    a = H5Aopen(file, "levels", H5P_DEFAULT);
-    v = 2;
-    ck_assert_int_ge(H5Awrite(a, H5T_NATIVE_LLONG, &v), 0);
-    H5Aclose(a);
+    set_int_attr(file, "levels", 2);
     H5Fclose(file);
     assert_load_fails(path, "levels is 2 but there is no group 'sub'");
     unlink(path);
