@@ -33,12 +33,21 @@ static int per_rank(void)
     return v && strcmp(v, "1") == 0;
 }
 
-/* The node's communicator, its leaders' and the segment, each step only if
- * the one before worked on this rank; the caller agrees on the result. */
+/* One collective step of map(), agreed over comm before the next one
+ * starts: a rank that failed must not leave the others waiting in a
+ * collective it will never join. */
+static mb_err agreed(MPI_Comm comm, int mpi_rc, const char *what)
+{
+    return mb_comm_agree(comm, mb_mpi_check(mpi_rc, what));
+}
+
+/* The node's communicator, its leaders' and the segment, each step agreed
+ * over comm.  On error the caller releases what was made. */
 static mb_err map(mb_shm *s, size_t size, MPI_Comm comm)
 {
-    int rank, node_rank = 0, unit = 0;
+    int rank, node_rank = 0, unit = 0, mpi_rc;
     MPI_Aint bytes = 0;
+    const char *what = "MPI_Win_allocate_shared";
     mb_err rc;
     MPI_Comm_rank(comm, &rank);
     /* Keyed by rank, so rank 0 is the first rank of its node and of the
@@ -46,25 +55,26 @@ static mb_err map(mb_shm *s, size_t size, MPI_Comm comm)
      * MPIBATCH_SHM_PER_RANK=1 makes every rank a node of its own, so one
      * host can test the broadcast between nodes. */
     if (per_rank())
-        rc = mb_mpi_check(MPI_Comm_split(comm, rank, 0, &s->node), "MPI_Comm_split");
+        rc = agreed(comm, MPI_Comm_split(comm, rank, 0, &s->node), "MPI_Comm_split");
     else
-        rc = mb_mpi_check(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank,
+        rc = agreed(comm, MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank,
                                               MPI_INFO_NULL, &s->node),
-                          "MPI_Comm_split_type");
-    if (rc == MB_OK)
-        MPI_Comm_rank(s->node, &node_rank);
-    if (rc == MB_OK)
-        rc = mb_mpi_check(MPI_Comm_split(comm, node_rank == 0 ? 0 : MPI_UNDEFINED, rank,
-                                         &s->leaders), "MPI_Comm_split");
-    if (rc == MB_OK)
-        rc = mb_mpi_check(MPI_Win_allocate_shared(node_rank == 0 ? (MPI_Aint)size : 0, 1,
-                                                  MPI_INFO_NULL, s->node, &s->base, &s->win),
-                          "MPI_Win_allocate_shared");
-    if (rc == MB_OK && node_rank != 0)
-        rc = mb_mpi_check(MPI_Win_shared_query(s->win, 0, &bytes, &unit, &s->base),
-                          "MPI_Win_shared_query");
+                    "MPI_Comm_split_type");
+    if (rc != MB_OK)
+        return rc;
+    MPI_Comm_rank(s->node, &node_rank);
+    rc = agreed(comm, MPI_Comm_split(comm, node_rank == 0 ? 0 : MPI_UNDEFINED, rank,
+                                     &s->leaders), "MPI_Comm_split");
+    if (rc != MB_OK)
+        return rc;
+    mpi_rc = MPI_Win_allocate_shared(node_rank == 0 ? (MPI_Aint)size : 0, 1, MPI_INFO_NULL,
+                                     s->node, &s->base, &s->win);
+    if (mpi_rc == MPI_SUCCESS && node_rank != 0) {
+        what = "MPI_Win_shared_query";
+        mpi_rc = MPI_Win_shared_query(s->win, 0, &bytes, &unit, &s->base);
+    }
     s->size = size;
-    return rc;
+    return agreed(comm, mpi_rc, what);
 }
 
 mb_err mb_shm_alloc(mb_shm *s, size_t size, MPI_Comm comm)
@@ -73,9 +83,9 @@ mb_err mb_shm_alloc(mb_shm *s, size_t size, MPI_Comm comm)
     clear(s);
     if (size > (size_t)PTRDIFF_MAX)
         rc = mb_error_set(MB_ERR_NOMEM, "no shared segment of %zu bytes", size);
-    if (rc == MB_OK)
+    if ((rc = mb_comm_agree(comm, rc)) == MB_OK)
         rc = map(s, size, comm);
-    if ((rc = mb_comm_agree(comm, rc)) != MB_OK)
+    if (rc != MB_OK)
         release(s);
     else
         s->live = 1;
