@@ -30,9 +30,11 @@ static mb_err refill(lines *l)
     return MB_OK;
 }
 
-/* Assemble the next line in l->line (cut past max_record + 1 bytes).
- * *got is 0 at the end of input. */
-static mb_err next_line(lines *l, int *got)
+/* The next line (cut past max_record + 1 bytes) in *data, *len: in the
+ * block itself when it lies wholly inside it, which spares a copy of
+ * nearly every line, else assembled across blocks in l->line.  Valid until
+ * the next call; *got is 0 at the end of input. */
+static mb_err next_line(lines *l, const char **data, size_t *len, int *got)
 {
     size_t keep = l->max_record + 1;
     int any = 0;
@@ -43,33 +45,44 @@ static mb_err next_line(lines *l, int *got)
             return rc;
         if (l->pos == l->fill) {
             *got = any; /* a last line without '\n' still counts */
-            return MB_OK;
+            break;
         }
         char *start = l->block + l->pos;
         char *nl = memchr(start, '\n', l->fill - l->pos);
         size_t n = nl ? (size_t)(nl - start) : l->fill - l->pos;
+        l->pos += n + (nl != NULL);
+        if (nl && !any) {
+            *data = start;
+            *len = n < keep ? n : keep;
+            *got = 1;
+            return MB_OK;
+        }
         size_t room = l->line.len < keep ? keep - l->line.len : 0;
         if ((rc = mb_buf_append(&l->line, start, n < room ? n : room)) != MB_OK)
             return rc;
         any = 1;
-        l->pos += n + (nl != NULL);
         if (nl) {
             *got = 1;
-            return MB_OK;
+            break;
         }
     }
+    *data = l->line.data;
+    *len = l->line.len;
+    return MB_OK;
 }
 
 static mb_err lines_read(void *state, uint64_t max, mb_batch *out)
 {
     lines *l = state;
     for (uint64_t i = 0; i < max; i++) {
+        const char *data;
+        size_t len;
         int got;
-        mb_err rc = next_line(l, &got);
+        mb_err rc = next_line(l, &data, &len, &got);
         if (rc != MB_OK || !got)
             return rc;
         l->lineno++;
-        if ((rc = mb_batch_add(out, l->line.data, l->line.len)) != MB_OK)
+        if ((rc = mb_batch_add(out, data, len)) != MB_OK)
             return rc;
     }
     return MB_OK;

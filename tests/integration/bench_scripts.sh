@@ -64,6 +64,25 @@ assert [r["bytes"] for r in sweep] == ["0", "1024"], sweep
 assert all(float(r["ring_forward_usec"]) > 0 for r in sweep)
 PY
 
+# classify.sh's ranks section on a generated corpus (a stand-in for the
+# arXiv directory): alternating pairs, the medians' speedup and the ratios.
+mkdir -p "$WORK/cd"
+"$MPIBATCH" corpus --docs 400 --seed 3 --out "$WORK/cd/train.jsonl" || fail "corpus"
+"$MPIBATCH" corpus --docs 100 --seed 4 --out "$WORK/cd/test.jsonl" || fail "corpus"
+sh "$B/classify.sh" --data "$WORK/cd" --build "$(dirname "$MPIBATCH")" --only ranks --pairs 3 \
+    >"$WORK/cl.txt" 2>&1 || fail "classify.sh --only ranks: $(cat "$WORK/cl.txt")"
+grep -q "^## Ranks: 3 pairs of 1 then 2 ranks" "$WORK/cl.txt" &&
+    grep -Eq "^1 rank [0-9.]+ s, 2 ranks [0-9.]+ s \(medians\): speedup [0-9.]+$" "$WORK/cl.txt" &&
+    grep -Eq "^ratios of the 3 pairs: min [0-9.]+, median [0-9.]+, max [0-9.]+$" "$WORK/cl.txt" &&
+    ! grep -q "fastText\|Chunk size" "$WORK/cl.txt" && ok || fail "classify.sh ranks: $(cat "$WORK/cl.txt")"
+for args in "--only speed" "--pairs 0" "--pairs x" "--bogus"; do
+    # shellcheck disable=SC2086  # options as words
+    sh "$B/classify.sh" $args >/dev/null 2>"$WORK/err.txt"
+    code=$?
+    [ $code = 2 ] && grep -q -- "${args%% *}" "$WORK/err.txt" && ok ||
+        fail "classify.sh $args: exit $code, $(cat "$WORK/err.txt")"
+done
+
 # Usage errors exit 2 and name the option.
 for args in "speedup --ranks 2,4" "speedup --repeats 0" "granularity --kernel nope" \
     "overhead --chunks 1,,2" "overhead --schedules fast" "speedup --bogus 1" "granularity --ranks" \

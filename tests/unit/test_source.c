@@ -85,6 +85,40 @@ START_TEST(long_lines_are_cut)
 }
 END_TEST
 
+/* Lines wholly inside one 1 MiB read are taken from the read buffer
+ * itself, and lines across a read's end are assembled: both must give the
+ * same bytes, and the cut must apply to both. */
+START_TEST(lines_inside_and_across_reads_agree)
+{
+    size_t block = 1u << 20, len = block + 4096;
+    char *text = malloc(len);
+    mb_err rc;
+    mb_batch b = {0};
+    /* A 1500-byte line (cut in place), then 100-byte lines, one of them
+     * across the first read's end. */
+    memset(text, 'a', 1500);
+    text[1500] = '\n';
+    for (size_t i = 1501; i < len; i++)
+        text[i] = (i - 1501) % 101 == 100 ? '\n' : (char)('b' + (i - 1501) / 101 % 20);
+    write_file(text, len);
+    mb_source src = open_lines(path, 1000, &rc);
+    ck_assert_int_eq(rc, MB_OK);
+    ck_assert_int_eq(src.read(src.state, 1u << 20, &b), MB_OK);
+    ck_assert_uint_eq(item(&b, 0).len, 1001);
+    ck_assert_uint_eq(b.count, 1 + (len - 1501) / 101 + ((len - 1501) % 101 != 0));
+    for (uint64_t k = 1; k + 1 < b.count; k++) {
+        mb_payload p = item(&b, k);
+        ck_assert_uint_eq(p.len, 100);
+        ck_assert(memcmp(p.data, text + 1501 + (k - 1) * 101, 100) == 0);
+    }
+    /* The last line has no newline: what is left of the file. */
+    ck_assert_uint_eq(item(&b, b.count - 1).len, (len - 1501) % 101);
+    mb_source_close(&src);
+    mb_batch_free(&b);
+    free(text);
+}
+END_TEST
+
 START_TEST(empty_file_has_no_tasks)
 {
     mb_err rc;
@@ -116,6 +150,7 @@ int main(void)
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, lines_in_order_across_reads);
     tcase_add_test(tc, long_lines_are_cut);
+    tcase_add_test(tc, lines_inside_and_across_reads_agree);
     tcase_add_test(tc, empty_file_has_no_tasks);
     tcase_add_test(tc, missing_file_names_the_path);
     suite_add_tcase(s, tc);
