@@ -27,7 +27,7 @@ if HAVE_CHECK
 CORE_UNIT_TESTS = tests/unit/test_options tests/unit/test_chunk tests/unit/test_euler \
 	tests/unit/test_output tests/unit/test_collector tests/unit/test_wire \
 	tests/unit/test_source tests/unit/test_shm tests/unit/test_docstore \
-	tests/unit/test_h5util tests/unit/test_report tests/unit/test_status tests/unit/test_corpus tests/unit/test_import
+	tests/unit/test_h5util tests/unit/test_report tests/unit/test_status tests/unit/test_corpus tests/unit/test_import tests/unit/test_schedule
 UNIT_TESTS += $(CORE_UNIT_TESTS)
 check_PROGRAMS += $(CORE_UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
@@ -60,6 +60,8 @@ tests_unit_test_corpus_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_corpus_LDADD = $(UNIT_LDADD)
 tests_unit_test_import_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_import_LDADD = $(UNIT_LDADD)
+tests_unit_test_schedule_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_schedule_LDADD = $(UNIT_LDADD)
 endif
 
 TESTS = $(UNIT_TESTS) $(INTEGRATION_TESTS)
