@@ -263,7 +263,7 @@ END_TEST
 START_TEST(create_in_missing_directory_names_the_path)
 {
     char path[sizeof dir + 32];
-    mb_docstore_writer *w = (mb_docstore_writer *)&w;
+    mb_docstore_writer *w = (mb_docstore_writer *)&w; /* not NULL: create must clear it */
     snprintf(path, sizeof path, "%s/no/such/docs.h5", dir);
     ck_assert_int_eq(mb_docstore_create(&w, path, "in.jsonl"), MB_ERR_IO);
     ck_assert_ptr_null(w);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mpibatch/status.h"
@@ -124,6 +125,11 @@ START_TEST(missing_empty_and_binary_files_are_refused)
     static const char nul[] = "{\"program\": \"mpibatch\"\0}";
     write_text(nul, sizeof nul - 1);
     assert_refused("NUL byte");
+    /* A directory opens but does not read. */
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    assert_refused("cannot read status file");
+    ck_assert_int_eq(rmdir(path), 0);
 }
 END_TEST
 
