@@ -106,11 +106,14 @@ START_TEST(lines_inside_and_across_reads_agree)
     ck_assert_int_eq(src.read(src.state, 1u << 20, &b), MB_OK);
     ck_assert_uint_eq(item(&b, 0).len, 1001);
     ck_assert_uint_eq(b.count, 1 + (len - 1501) / 101 + ((len - 1501) % 101 != 0));
+    /* Mismatches are counted and asserted once: Check records every
+     * assertion, which is slow under the sanitizers. */
+    uint64_t bad = 0;
     for (uint64_t k = 1; k + 1 < b.count; k++) {
         mb_payload p = item(&b, k);
-        ck_assert_uint_eq(p.len, 100);
-        ck_assert(memcmp(p.data, text + 1501 + (k - 1) * 101, 100) == 0);
+        bad += p.len != 100 || memcmp(p.data, text + 1501 + (k - 1) * 101, 100) != 0;
     }
+    ck_assert_uint_eq(bad, 0);
     /* The last line has no newline: what is left of the file. */
     ck_assert_uint_eq(item(&b, b.count - 1).len, (len - 1501) % 101);
     mb_source_close(&src);
