@@ -65,4 +65,4 @@ tests_unit_test_schedule_LDADD = $(UNIT_LDADD)
 endif
 
 TESTS = $(UNIT_TESTS) $(INTEGRATION_TESTS)
-EXTRA_DIST = $(INTEGRATION_TESTS) tests/integration/lib.sh tests/unit/unit.h tests/unit/unit_mpi.h
+EXTRA_DIST = $(INTEGRATION_TESTS) tests/integration/lib.sh tests/unit/unit.h tests/unit/unit_mpi.h tests/unit/unit_dir.h

@@ -3,7 +3,6 @@
  * that reads it back, the HDF5 sniff, payload unpacking, and the refusal
  * of files that are not document stores. */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +11,7 @@
 
 #include "mpibatch/docstore.h"
 #include "mpibatch/h5util.h"
-#include "unit.h"
+#include "unit_dir.h"
 
 #define DIR_TEMPLATE "/tmp/mb_test_docstore_XXXXXX"
 static char dir[sizeof DIR_TEMPLATE];
@@ -25,33 +24,14 @@ static void setup(void)
     snprintf(store, sizeof store, "%s/docs.h5", dir);
 }
 
-/* Remove whatever a test left in dir, then dir itself. */
 static void teardown(void)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char p[sizeof dir + 256];
-    while (d && (e = readdir(d)))
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-            unlink(p);
-        }
-    if (d)
-        closedir(d);
-    rmdir(dir);
+    mb_test_dir_remove(dir);
 }
 
-/* Files in dir, so that a stray temporary file shows. */
 static int entries(void)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int n = 0;
-    ck_assert_ptr_nonnull(d);
-    while ((e = readdir(d)))
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    closedir(d);
-    return n;
+    return mb_test_dir_entries(dir);
 }
 
 static void write_file(const char *path, const void *data, size_t n)

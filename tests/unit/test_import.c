@@ -3,7 +3,6 @@
  * counted with their lines (exit 1), --strict (exit 3, nothing written),
  * the report, and input and usage errors. */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 
 #include "mpibatch/docstore.h"
 #include "mpibatch/import.h"
+#include "unit_dir.h"
 #include "unit_mpi.h"
 
 #define DIR_TEMPLATE "/tmp/mb_test_import_XXXXXX"
@@ -31,29 +31,12 @@ static void setup(void)
 
 static void teardown(void)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char p[sizeof dir + 256];
-    while (d && (e = readdir(d)))
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-            unlink(p);
-        }
-    if (d)
-        closedir(d);
-    rmdir(dir);
+    mb_test_dir_remove(dir);
 }
 
 static int entries(void)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int n = 0;
-    ck_assert_ptr_nonnull(d);
-    while ((e = readdir(d)))
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    closedir(d);
-    return n;
+    return mb_test_dir_entries(dir);
 }
 
 static void write_input(const char *text)

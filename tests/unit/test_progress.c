@@ -2,7 +2,6 @@
  * document's fields, its atomic write, and `mpibatch status` reading and
  * rendering it (HTML escaping included). */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +14,7 @@
 #include "mpibatch/row.h"
 #include "mpibatch/status.h"
 #include "mpibatch/wire.h"
-#include "unit.h"
+#include "unit_dir.h"
 
 static const mb_kernel fake = {.name = "fake"};
 enum { RECLEN = 1, ROWLEN = RECLEN + MB_ROW_EXTRA };
@@ -31,30 +30,12 @@ static void make_dir(void)
 /* Remove dir and what the tests left in it; returns how many entries. */
 static int remove_dir(void)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int n = 0;
-    char path[512];
-    while (d && (e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-            n++;
-        }
-    if (d)
-        closedir(d);
-    rmdir(dir);
-    return n;
+    return mb_test_dir_remove(dir);
 }
 
 static int count_entries(void)
 {
-    DIR *d = opendir(dir);
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    closedir(d);
-    return n;
+    return mb_test_dir_entries(dir);
 }
 
 static char *slurp(const char *path)

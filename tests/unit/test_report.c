@@ -3,7 +3,6 @@
  * commit, nothing left after discard or a failed commit), and the human
  * summary. */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,7 @@
 
 #include "config.h"
 #include "mpibatch/report.h"
-#include "unit.h"
+#include "unit_dir.h"
 
 #define DIR_TEMPLATE "/tmp/mb_test_report_XXXXXX"
 static char dir[sizeof DIR_TEMPLATE];
@@ -53,14 +52,7 @@ static void teardown(void)
 
 static int entries(void)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int n = 0;
-    ck_assert_ptr_nonnull(d);
-    while ((e = readdir(d)))
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    closedir(d);
-    return n;
+    return mb_test_dir_entries(dir);
 }
 
 static double num(const cJSON *o, const char *key)
