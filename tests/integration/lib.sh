@@ -11,6 +11,13 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mpibatch-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+# Each test gets an Open MPI session directory (under TMPDIR) and shared
+# memory backing files of its own, inside WORK: tests run in parallel, and
+# one test's clean-up must never remove another's session directory, nor a
+# test that aborts on purpose leave segments in /dev/shm.
+mkdir "$WORK/tmp"
+export TMPDIR="$WORK/tmp"
+export OMPI_MCA_btl_vader_backing_directory="$WORK/tmp"
 failures=0
 checks=0
 
