@@ -4,12 +4,14 @@
 #include <string.h>
 
 #include "config.h"
-#include "mpibatch/cli.h"
-#include "mpibatch/command.h"
+#include "cli.h"
+#include "commands/commands.h"
+#include "io/transfer.h"
+#include "kernels/kernels.h"
 #include "mpibatch/job.h"
-#include "mpibatch/plugin.h"
-#include "mpibatch/stage.h"
-#include "mpibatch/url.h"
+#include "kernels/plugin.h"
+#include "stage.h"
+#include "io/url.h"
 
 static void print_usage(FILE *fp)
 {

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mpibatch/collector.h"
-#include "mpibatch/journal.h"
-#include "mpibatch/row.h"
+#include "collector.h"
+#include "journal.h"
+#include "row.h"
 
 /* A chunk that arrived ahead of a gap: a private copy of its message. */
 typedef struct held {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mpibatch/comm.h"
+#include "comm.h"
 
 mb_err mb_mpi_check(int rc, const char *what)
 {

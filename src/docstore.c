@@ -7,16 +7,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mpibatch/docstore.h"
-#include "mpibatch/h5util.h"
-#include "mpibatch/output.h"
+#include "atomic.h"
+#include "docstore.h"
+#include "h5util.h"
+#include "output.h"
 
 enum { D_ID, D_TITLE, D_ABSTRACT, D_CATS, NSTR };
 static const char *const str_names[NSTR] = {"id", "title", "abstract", "categories"};
 
 /* Copies of one block of records, written together. */
 struct mb_docstore_writer {
-    char *path, *tmp;
+    mb_atomic out;        /* the final name and the one written to */
     hid_t file, str[NSTR], label, line, strtype;
     char *buf[NSTR][MB_DOCSTORE_BLOCK];
     int32_t labels[MB_DOCSTORE_BLOCK];
@@ -43,7 +44,8 @@ static hid_t column(hid_t g, const char *name, hid_t type)
     return d;
 }
 
-static void writer_free(mb_docstore_writer *w, int remove_tmp)
+/* Release w; its temporary file, if still there, goes with it. */
+static void writer_free(mb_docstore_writer *w)
 {
     for (int c = 0; c < NSTR; c++) {
         if (w->str[c] > 0)
@@ -59,10 +61,7 @@ static void writer_free(mb_docstore_writer *w, int remove_tmp)
         H5Tclose(w->strtype);
     if (w->file > 0)
         H5Fclose(w->file);
-    if (remove_tmp && w->tmp)
-        unlink(w->tmp);
-    free(w->path);
-    free(w->tmp);
+    mb_atomic_discard(&w->out);
     free(w);
 }
 
@@ -72,20 +71,21 @@ mb_err mb_docstore_create(mb_docstore_writer **wp, const char *path, const char 
     hid_t g;
     *wp = NULL;
     mb_h5_quiet();
-    if (!w || !(w->path = strdup(path)) || !(w->tmp = mb_output_temp_name(path))) {
-        if (w)
-            writer_free(w, 0);
-        return mb_error_set(MB_ERR_NOMEM, "out of memory creating '%s'", path);
+    mb_err rc = w ? mb_atomic_begin(&w->out, path)
+                  : mb_error_set(MB_ERR_NOMEM, "out of memory creating '%s'", path);
+    if (rc != MB_OK) {
+        free(w);
+        return rc;
     }
-    FILE *probe = fopen(w->tmp, "wb"); /* errno says more than HDF5 does */
+    FILE *probe = fopen(w->out.tmp, "wb"); /* errno says more than HDF5 does */
     if (!probe) {
-        mb_err rc = mb_error_set(MB_ERR_IO, "cannot create '%s': %s", path, strerror(errno));
-        writer_free(w, 0);
+        rc = mb_error_set(MB_ERR_IO, "cannot create '%s': %s", path, strerror(errno));
+        writer_free(w);
         return rc;
     }
     fclose(probe);
     w->strtype = mb_h5_utf8();
-    if ((w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+    if ((w->file = H5Fcreate(w->out.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
         (g = H5Gcreate2(w->file, "documents", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
         goto fail;
     for (int c = 0; c < NSTR; c++)
@@ -100,23 +100,9 @@ mb_err mb_docstore_create(mb_docstore_writer **wp, const char *path, const char 
         goto fail;
     *wp = w;
     return MB_OK;
-fail:;
-    mb_err rc = h5_error(MB_ERR_IO, "cannot create document store", path);
-    writer_free(w, 1);
-    return rc;
-}
-
-static herr_t extend_write(hid_t d, hid_t memtype, uint64_t at, size_t n, const void *data)
-{
-    hsize_t size[1] = {at + n}, start[1] = {at}, count[1] = {n};
-    if (H5Dset_extent(d, size) < 0)
-        return -1;
-    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, count, NULL);
-    herr_t rc = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
-    if (rc >= 0)
-        rc = H5Dwrite(d, memtype, ms, fs, H5P_DEFAULT, data);
-    H5Sclose(ms);
-    H5Sclose(fs);
+fail:
+    rc = h5_error(MB_ERR_IO, "cannot create document store", path);
+    writer_free(w);
     return rc;
 }
 
@@ -124,17 +110,17 @@ static mb_err flush(mb_docstore_writer *w)
 {
     herr_t rc = 0;
     for (int c = 0; rc >= 0 && c < NSTR; c++)
-        rc = extend_write(w->str[c], w->strtype, w->written, w->n, w->buf[c]);
+        rc = mb_h5_append(w->str[c], w->strtype, w->written, w->n, 1, w->buf[c]);
     if (rc >= 0)
-        rc = extend_write(w->label, H5T_NATIVE_INT32, w->written, w->n, w->labels);
+        rc = mb_h5_append(w->label, H5T_NATIVE_INT32, w->written, w->n, 1, w->labels);
     if (rc >= 0)
-        rc = extend_write(w->line, H5T_NATIVE_INT64, w->written, w->n, w->lines);
+        rc = mb_h5_append(w->line, H5T_NATIVE_INT64, w->written, w->n, 1, w->lines);
     for (int c = 0; c < NSTR; c++)
         for (size_t i = 0; i < w->n; i++)
             free(w->buf[c][i]);
     w->written += w->n;
     w->n = 0;
-    return rc < 0 ? h5_error(MB_ERR_IO, "cannot write document store", w->path) : MB_OK;
+    return rc < 0 ? h5_error(MB_ERR_IO, "cannot write document store", w->out.path) : MB_OK;
 }
 
 mb_err mb_docstore_append(mb_docstore_writer *w, const mb_jsonl_record *r, uint64_t line)
@@ -157,7 +143,7 @@ mb_err mb_docstore_close(mb_docstore_writer *w)
 {
     mb_err rc = flush(w);
     if (rc == MB_OK && mb_h5_put_u64(w->file, "documents", w->written) < 0)
-        rc = h5_error(MB_ERR_IO, "cannot write document store", w->path);
+        rc = h5_error(MB_ERR_IO, "cannot write document store", w->out.path);
     for (int c = 0; c < NSTR; c++) {
         H5Dclose(w->str[c]);
         w->str[c] = 0;
@@ -166,18 +152,17 @@ mb_err mb_docstore_close(mb_docstore_writer *w)
     H5Dclose(w->line);
     w->label = w->line = 0;
     if (H5Fclose(w->file) < 0 && rc == MB_OK)
-        rc = h5_error(MB_ERR_IO, "cannot finish document store", w->path);
+        rc = h5_error(MB_ERR_IO, "cannot finish document store", w->out.path);
     w->file = 0;
-    if (rc == MB_OK && rename(w->tmp, w->path) != 0)
-        rc = mb_error_set(MB_ERR_IO, "cannot rename into '%s': %s", w->path, strerror(errno));
-    writer_free(w, rc != MB_OK);
+    rc = mb_atomic_finish(&w->out, rc, NULL, 0, "document store");
+    writer_free(w);
     return rc;
 }
 
 void mb_docstore_discard(mb_docstore_writer *w)
 {
     if (w)
-        writer_free(w, 1);
+        writer_free(w);
 }
 
 typedef struct store_reader {

@@ -9,22 +9,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/transfer.h"
+#include "kernels/kernels.h"
 #include "mpibatch/clock.h"
-#include "mpibatch/cli.h"
-#include "mpibatch/collector.h"
-#include "mpibatch/command.h"
-#include "mpibatch/comm.h"
-#include "mpibatch/driver.h"
+#include "cli.h"
+#include "collector.h"
+#include "commands/commands.h"
+#include "comm.h"
+#include "driver.h"
 #include "mpibatch/job.h"
-#include "mpibatch/journal.h"
-#include "mpibatch/output.h"
-#include "mpibatch/progress.h"
-#include "mpibatch/report.h"
-#include "mpibatch/row.h"
-#include "mpibatch/schedule.h"
+#include "journal.h"
+#include "output.h"
+#include "progress.h"
+#include "report.h"
+#include "row.h"
+#include "schedule/schedule.h"
 #include "mpibatch/source.h"
-#include "mpibatch/stage.h"
-#include "mpibatch/url.h"
+#include "stage.h"
+#include "io/url.h"
 
 typedef struct driver {
     MPI_Comm comm;

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mpibatch/h5util.h"
+#include "h5util.h"
 
 /* The largest B-tree K a version 0 or 1 superblock may ask for.  HDF5
  * 1.10 sizes a buffer from the group leaf K squared before it checks
@@ -114,4 +114,20 @@ herr_t mb_h5_put_u64(hid_t obj, const char *name, uint64_t value)
 herr_t mb_h5_put_i64(hid_t obj, const char *name, int64_t value)
 {
     return mb_h5_put_scalar(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value);
+}
+
+herr_t mb_h5_append(hid_t d, hid_t memtype, uint64_t first, size_t n, unsigned count,
+                    const void *mem)
+{
+    hsize_t size[2] = {first + n, count}, start[2] = {first, 0}, cnt[2] = {n, count};
+    int rank = count > 1 ? 2 : 1;
+    if (H5Dset_extent(d, size) < 0)
+        return -1;
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(rank, cnt, NULL);
+    herr_t rc = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL);
+    if (rc >= 0)
+        rc = H5Dwrite(d, memtype, ms, fs, H5P_DEFAULT, mem);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return rc;
 }

@@ -2,9 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/kernels.h"
 #include "mpibatch/job.h"
-#include "mpibatch/plugin.h"
-#include "mpibatch/urlio.h"
+#include "kernels/plugin.h"
+#include "io/transfer.h"
 
 const mb_option mb_job_options[] = {
     {.name = "schedule", .type = MB_OPT_ENUM, .defval = "dynamic", .choices = "static|dynamic",

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "mpibatch/clock.h"
-#include "mpibatch/journal.h"
+#include "journal.h"
 
 #define VERSION 1u
 #define HEADER_LEN 32

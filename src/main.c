@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <mpi.h>
 
-#include "mpibatch/driver.h"
+#include "driver.h"
 
 /* Whether a launcher started this process: Open MPI's mpirun/orterun
  * (OMPI_COMM_WORLD_SIZE, PMIX_RANK), srun (SLURM_STEP_ID; PMIX_RANK or

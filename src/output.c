@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "mpibatch/h5util.h"
-#include "mpibatch/output.h"
-#include "mpibatch/row.h"
+#include "h5util.h"
+#include "kernels/kernels.h"
+#include "atomic.h"
+#include "output.h"
+#include "row.h"
 
 #define BLOCK_ROWS 65536 /* rows buffered per write; also the HDF5 chunk length */
 #define BLOCK_FAILS 1024 /* failures buffered per write */
@@ -19,7 +21,7 @@ enum { COL_RANK, COL_START, COL_SECONDS, COL_STATUS, NCOLS };
 static const char *const col_names[NCOLS] = {"rank", "start", "seconds", "status"};
 
 struct mb_output {
-    char *path, *tmp;
+    mb_atomic name;       /* the final name and the one written to */
     hid_t file;
     const mb_field *fields;
     size_t nfields, reclen;
@@ -39,17 +41,6 @@ static mb_err h5_error(const char *what, const char *path)
 {
     char why[256];
     return mb_error_set(MB_ERR_IO, "%s '%s': %s", what, path, mb_h5_reason(why, sizeof why));
-}
-
-char *mb_output_temp_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
-    size_t len = strlen(path) + 32;
-    char *tmp = malloc(len);
-    if (tmp)
-        snprintf(tmp, len, "%.*s.%s.%ld.part", (int)dirlen, path, path + dirlen, (long)getpid());
-    return tmp;
 }
 
 static hid_t make_dataset(hid_t group, const char *name, hid_t type, unsigned count)
@@ -119,7 +110,7 @@ static mb_err create_layout(mb_output *o, const char *kernel, const char *spec)
         H5Gclose(res);
     if (tasks >= 0)
         H5Gclose(tasks);
-    return rc == MB_OK ? MB_OK : h5_error("cannot lay out HDF5 output", o->path);
+    return rc == MB_OK ? MB_OK : h5_error("cannot lay out HDF5 output", o->name.path);
 }
 
 /* Probe with plain stdio first: errno names "No such file or directory"
@@ -146,18 +137,19 @@ mb_err mb_output_open(mb_output **out, const char *path, const mb_field *fields,
     o->fields = fields;
     o->nfields = nfields;
     o->reclen = mb_kernel_record_len(fields, nfields);
-    o->path = strdup(path);
-    o->tmp = mb_output_temp_name(path);
+    if ((rc = mb_atomic_begin(&o->name, path)) != MB_OK)
+        goto fail;
+    rc = MB_ERR_NOMEM;
     o->dsets = calloc(nfields + NCOLS, sizeof *o->dsets);
     o->rows = malloc(BLOCK_ROWS * mb_row_len(o->reclen) * sizeof(double));
     o->scratch = malloc(BLOCK_ROWS * (o->reclen > 1 ? o->reclen : 1) * sizeof(double));
-    if (!o->path || !o->tmp || !o->dsets || !o->rows || !o->scratch) {
+    if (!o->dsets || !o->rows || !o->scratch) {
         mb_error_set(rc, "out of memory opening '%s'", path);
         goto fail;
     }
-    if ((rc = check_writable(path, o->tmp)) != MB_OK)
+    if ((rc = check_writable(path, o->name.tmp)) != MB_OK)
         goto fail;
-    if ((o->file = H5Fcreate(o->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+    if ((o->file = H5Fcreate(o->name.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
         rc = h5_error("cannot create HDF5 output", path);
         goto fail;
     }
@@ -167,23 +159,6 @@ mb_err mb_output_open(mb_output **out, const char *path, const mb_field *fields,
     return MB_OK;
 fail:
     mb_output_discard(o);
-    return rc;
-}
-
-/* Extend dataset d to `rows` rows and write `n` rows of mem at `first`. */
-static herr_t write_rows(hid_t d, hid_t memtype, uint64_t first, size_t n, unsigned count,
-                         const void *mem)
-{
-    hsize_t size[2] = {first + n, count}, start[2] = {first, 0}, cnt[2] = {n, count};
-    int rank = count > 1 ? 2 : 1;
-    if (H5Dset_extent(d, size) < 0)
-        return -1;
-    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(rank, cnt, NULL);
-    herr_t rc = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL);
-    if (rc >= 0)
-        rc = H5Dwrite(d, memtype, ms, fs, H5P_DEFAULT, mem);
-    H5Sclose(ms);
-    H5Sclose(fs);
     return rc;
 }
 
@@ -216,22 +191,22 @@ static mb_err flush_rows(mb_output *o)
         herr_t rc;
         gather(o, off, f->count, as_int, 0);
         if (is_str)
-            rc = write_rows(o->dsets[i], st, o->written, o->nbuf, 1, o->scratch);
+            rc = mb_h5_append(o->dsets[i], st, o->written, o->nbuf, 1, o->scratch);
         else
-            rc = write_rows(o->dsets[i], as_int ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE,
+            rc = mb_h5_append(o->dsets[i], as_int ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE,
                             o->written, o->nbuf, f->count, o->scratch);
         if (is_str)
             H5Tclose(st);
         if (rc < 0)
-            return h5_error("cannot write HDF5 output", o->path);
+            return h5_error("cannot write HDF5 output", o->name.path);
         off += f->count;
     }
     for (int c = 0; c < NCOLS; c++) {
         int narrow = c == COL_RANK || c == COL_STATUS;
         gather(o, o->reclen + (size_t)c, 1, 0, narrow);
-        if (write_rows(o->dsets[o->nfields + c], narrow ? H5T_NATIVE_INT32 : H5T_NATIVE_DOUBLE,
+        if (mb_h5_append(o->dsets[o->nfields + c], narrow ? H5T_NATIVE_INT32 : H5T_NATIVE_DOUBLE,
                        o->written, o->nbuf, 1, o->scratch) < 0)
-            return h5_error("cannot write HDF5 output", o->path);
+            return h5_error("cannot write HDF5 output", o->name.path);
     }
     o->written += o->nbuf;
     o->nbuf = 0;
@@ -261,16 +236,16 @@ static mb_err flush_failures(mb_output *o)
     hid_t st = mb_h5_utf8();
     herr_t rc = 0;
     if (o->nfail > 0) {
-        rc = write_rows(o->fail_task, H5T_NATIVE_INT64, o->fails_written, o->nfail, 1, o->ftask);
+        rc = mb_h5_append(o->fail_task, H5T_NATIVE_INT64, o->fails_written, o->nfail, 1, o->ftask);
         if (rc >= 0)
-            rc = write_rows(o->fail_reason, st, o->fails_written, o->nfail, 1, o->freason);
+            rc = mb_h5_append(o->fail_reason, st, o->fails_written, o->nfail, 1, o->freason);
     }
     H5Tclose(st);
     for (size_t i = 0; i < o->nfail; i++)
         free(o->freason[i]);
     o->fails_written += o->nfail;
     o->nfail = 0;
-    return rc < 0 ? h5_error("cannot write the failure table of", o->path) : MB_OK;
+    return rc < 0 ? h5_error("cannot write the failure table of", o->name.path) : MB_OK;
 }
 
 mb_err mb_output_add_failure(mb_output *o, uint64_t task, const char *reason)
@@ -296,13 +271,13 @@ static mb_err write_hosts(mb_output *o, const char *const *hosts, int nranks)
     H5Tclose(t);
     if (g >= 0)
         H5Gclose(g);
-    return rc < 0 ? h5_error("cannot write host table to", o->path) : MB_OK;
+    return rc < 0 ? h5_error("cannot write host table to", o->name.path) : MB_OK;
 }
 
 static mb_err write_tasks_attr(mb_output *o)
 {
     return mb_h5_put_u64(o->file, "tasks", o->written) < 0
-        ? h5_error("cannot write attributes to", o->path) : MB_OK;
+        ? h5_error("cannot write attributes to", o->name.path) : MB_OK;
 }
 
 static void close_handles(mb_output *o)
@@ -322,16 +297,13 @@ static void close_handles(mb_output *o)
     o->nfail = 0;
 }
 
-/* Release everything; remove_tmp for runs that did not complete. */
-static void destroy(mb_output *o, int remove_tmp)
+/* Release everything; the temporary file, if still there, goes with it. */
+static void destroy(mb_output *o)
 {
     close_handles(o);
     if (o->file >= 0)
         H5Fclose(o->file);
-    if (remove_tmp && o->tmp)
-        unlink(o->tmp);
-    free(o->path);
-    free(o->tmp);
+    mb_atomic_discard(&o->name);
     free(o->dsets);
     free(o->rows);
     free(o->scratch);
@@ -349,20 +321,18 @@ mb_err mb_output_close(mb_output *o, const char *const *hosts, int nranks,
     if (rc == MB_OK)
         rc = write_tasks_attr(o);
     if (rc == MB_OK && mb_h5_put_str(o->file, "result", result_json ? result_json : "{}"))
-        rc = h5_error("cannot write attributes to", o->path);
+        rc = h5_error("cannot write attributes to", o->name.path);
     close_handles(o);
     if (H5Fclose(o->file) < 0 && rc == MB_OK)
-        rc = h5_error("cannot finish HDF5 output", o->path);
+        rc = h5_error("cannot finish HDF5 output", o->name.path);
     o->file = -1;
-    if (rc == MB_OK && rename(o->tmp, o->path) != 0)
-        rc = mb_error_set(MB_ERR_IO, "cannot rename '%s' to '%s': %s", o->tmp, o->path,
-                          strerror(errno));
-    destroy(o, rc != MB_OK);
+    rc = mb_atomic_finish(&o->name, rc, NULL, 0, "HDF5 output");
+    destroy(o);
     return rc;
 }
 
 void mb_output_discard(mb_output *o)
 {
     if (o)
-        destroy(o, 1);
+        destroy(o);
 }

@@ -9,9 +9,10 @@
 
 #include "config.h"
 #include "mpibatch/clock.h"
-#include "mpibatch/output.h"
-#include "mpibatch/progress.h"
-#include "mpibatch/url.h"
+#include "output.h"
+#include "atomic.h"
+#include "progress.h"
+#include "io/url.h"
 
 /* A terminal line redrawn more often than this only flickers. */
 #define LIVE_EVERY 0.25
@@ -205,28 +206,14 @@ cJSON *mb_progress_document(const mb_progress *p, mb_progress_state state)
 
 mb_err mb_progress_write_file(const char *path, const char *text, const char *what)
 {
-    char *tmp = mb_output_temp_name(path);
-    FILE *fp = tmp ? fopen(tmp, "w") : NULL;
-    mb_err rc = MB_OK;
-    if (!tmp)
-        return mb_error_set(MB_ERR_NOMEM, "out of memory writing %s '%s'", what, path);
-    if (!fp) {
-        rc = mb_error_set(MB_ERR_IO, "cannot create %s '%s': %s", what, path, strerror(errno));
-        free(tmp);
-        return rc;
-    }
-    /* fsync before rename: after a crash the name holds a whole document. */
-    if (fputs(text, fp) == EOF || fflush(fp) != 0 || fsync(fileno(fp)) != 0)
-        rc = mb_error_set(MB_ERR_IO, "cannot write %s '%s': %s", what, path, strerror(errno));
-    if (fclose(fp) != 0 && rc == MB_OK)
-        rc = mb_error_set(MB_ERR_IO, "cannot write %s '%s': %s", what, path, strerror(errno));
-    if (rc == MB_OK && rename(tmp, path) != 0)
-        rc = mb_error_set(MB_ERR_IO, "cannot rename %s into '%s': %s", what, path,
-                          strerror(errno));
+    mb_atomic a;
+    FILE *fp = NULL;
+    mb_err rc = mb_atomic_begin(&a, path);
     if (rc != MB_OK)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+        return rc;
+    if ((rc = mb_atomic_fopen(&a, what, &fp)) == MB_OK && fputs(text, fp) == EOF)
+        rc = mb_error_set(MB_ERR_IO, "cannot write %s '%s': %s", what, path, strerror(errno));
+    return mb_atomic_finish(&a, rc, fp, 1, what);
 }
 
 static mb_err write_status(const mb_progress *p, mb_progress_state state)

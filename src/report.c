@@ -6,12 +6,13 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "mpibatch/output.h"
-#include "mpibatch/report.h"
-#include "mpibatch/url.h"
+#include "output.h"
+#include "atomic.h"
+#include "report.h"
+#include "io/url.h"
 
 struct mb_report_file {
-    char *path, *tmp;
+    mb_atomic file;
     FILE *fp;
 };
 
@@ -100,15 +101,12 @@ cJSON *mb_report_build(const mb_report_run *run, cJSON *result)
 mb_err mb_report_open(mb_report_file **fp, const char *path)
 {
     mb_report_file *f = calloc(1, sizeof *f);
+    mb_err rc;
     *fp = NULL;
-    if (!f || !(f->path = strdup(path)) || !(f->tmp = mb_output_temp_name(path))) {
-        mb_report_discard(f);
+    if (!f)
         return mb_error_set(MB_ERR_NOMEM, "out of memory opening report '%s'", path);
-    }
-    if (!(f->fp = fopen(f->tmp, "w"))) {
-        mb_err rc = mb_error_set(MB_ERR_IO, "cannot create report '%s': %s", path, strerror(errno));
-        free(f->tmp);
-        f->tmp = NULL;
+    if ((rc = mb_atomic_begin(&f->file, path)) != MB_OK ||
+        (rc = mb_atomic_fopen(&f->file, "report", &f->fp)) != MB_OK) {
         mb_report_discard(f);
         return rc;
     }
@@ -122,22 +120,13 @@ mb_err mb_report_commit(mb_report_file *f, const cJSON *report)
     mb_err rc = MB_OK;
     if (!text)
         rc = mb_error_set(MB_ERR_NOMEM, "out of memory printing the report");
-    else if (fputs(text, f->fp) == EOF || fputc('\n', f->fp) == EOF || fflush(f->fp) != 0)
-        rc = mb_error_set(MB_ERR_IO, "cannot write report '%s': %s", f->path, strerror(errno));
+    else if (fputs(text, f->fp) == EOF || fputc('\n', f->fp) == EOF)
+        rc = mb_error_set(MB_ERR_IO, "cannot write report '%s': %s", f->file.path,
+                          strerror(errno));
     free(text);
-    if (fclose(f->fp) != 0 && rc == MB_OK)
-        rc = mb_error_set(MB_ERR_IO, "cannot write report '%s': %s", f->path, strerror(errno));
-    f->fp = NULL;
-    if (rc == MB_OK && rename(f->tmp, f->path) != 0)
-        rc = mb_error_set(MB_ERR_IO, "cannot rename report into '%s': %s", f->path, strerror(errno));
-    if (rc != MB_OK) {
-        mb_report_discard(f);
-        return rc;
-    }
-    free(f->path);
-    free(f->tmp);
+    rc = mb_atomic_finish(&f->file, rc, f->fp, 0, "report");
     free(f);
-    return MB_OK;
+    return rc;
 }
 
 void mb_report_discard(mb_report_file *f)
@@ -146,10 +135,7 @@ void mb_report_discard(mb_report_file *f)
         return;
     if (f->fp)
         fclose(f->fp);
-    if (f->tmp)
-        unlink(f->tmp);
-    free(f->path);
-    free(f->tmp);
+    mb_atomic_discard(&f->file);
     free(f);
 }
 

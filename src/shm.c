@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mpibatch/comm.h"
-#include "mpibatch/shm.h"
+#include "comm.h"
+#include "shm.h"
 
 /* Broadcasts move at most this many bytes each: MPI counts are ints. */
 #define PIECE ((size_t)1 << 30)

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/transfer.h"
 #include "mpibatch/source.h"
+#include "source_lines.h"
 
 #define BLOCK (1u << 20) /* bytes per fread */
 

@@ -6,8 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mpibatch/stage.h"
-#include "mpibatch/url.h"
+#include "io/transfer.h"
+#include "stage.h"
+#include "io/url.h"
 
 /* A fresh temporary name in $TMPDIR keeping the URL's extension (not its
  * query), so format detection by name still works. */

@@ -106,13 +106,4 @@ typedef struct mb_kernel {
  * more than 8 * words - 1 bytes (then nothing is stored). */
 int mb_record_set_str(double *slots, unsigned words, const char *s, size_t len);
 
-/* Kernel by name from the built-in registry, or NULL. */
-const mb_kernel *mb_kernel_find(const char *name);
-
-/* The NULL-terminated registry, for help listings. */
-const mb_kernel *const *mb_kernel_registry(void);
-
-/* Doubles per record for a field list. */
-size_t mb_kernel_record_len(const mb_field *fields, size_t n);
-
 #endif

@@ -7,8 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mpibatch/retry.h"
-#include "mpibatch/sign.h"
+#include "io/retry.h"
+#include "io/sign.h"
 #include "request.h"
 
 /* Azure REST version sent with every Azure request. */

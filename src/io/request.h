@@ -12,8 +12,8 @@
 #include <curl/curl.h>
 
 #include "mpibatch/error.h"
-#include "mpibatch/url.h"
-#include "mpibatch/urlio.h"
+#include "io/url.h"
+#include "io/transfer.h"
 
 /* Where the bytes of a successful response go; returns what it took. */
 typedef size_t (*mb_request_sink)(void *ctx, const char *data, size_t n);

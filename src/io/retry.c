@@ -1,7 +1,7 @@
 /* retry.c - exponential back-off with jitter, bounded in count and time. */
 #include <math.h>
 
-#include "mpibatch/retry.h"
+#include "io/retry.h"
 
 void mb_retry_init(mb_retry *r, unsigned retries, double max_seconds, uint64_t seed)
 {

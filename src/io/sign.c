@@ -7,7 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "mpibatch/sign.h"
+#include "io/sign.h"
 
 /* A growable string; on allocation failure it stays failed (buf NULL). */
 typedef struct sbuf {

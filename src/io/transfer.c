@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic.h"
+#include "io/transfer.h"
 #include "request.h"
 #include "upload.h"
 
@@ -52,43 +54,9 @@ void mb_url_opts_from_spec(const cJSON *spec, mb_url_opts *o)
 
 /* ---- local files -------------------------------------------------------- */
 
-/* ".NAME.PID.part" next to path; caller frees. */
-static char *temp_name(const char *path)
-{
-    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-    size_t n = strlen(path) + 40;
-    char *t = malloc(n);
-    if (t)
-        snprintf(t, n, "%.*s.%s.%ld.part", (int)(base - path), path, base, (long)getpid());
-    return t;
-}
-
 static size_t to_file(void *ctx, const char *data, size_t n)
 {
     return fwrite(data, 1, n, ctx);
-}
-
-/* Open dst's temporary file; *tmp is the caller's to free. */
-static mb_err open_temp(const char *dst, char **tmp, FILE **fp)
-{
-    if (!(*tmp = temp_name(dst)))
-        return mb_error_set(MB_ERR_NOMEM, "out of memory");
-    if (!(*fp = fopen(*tmp, "wb")))
-        return mb_error_set(MB_ERR_IO, "cannot create '%s': %s", dst, strerror(errno));
-    return MB_OK;
-}
-
-/* Close fp and rename tmp to dst if rc is fine; remove tmp otherwise. */
-static mb_err close_temp(mb_err rc, FILE *fp, char *tmp, const char *dst)
-{
-    if (fp && fclose(fp) != 0 && rc == MB_OK)
-        rc = mb_error_set(MB_ERR_IO, "cannot write '%s': %s", dst, strerror(errno));
-    if (rc == MB_OK && rename(tmp, dst) != 0)
-        rc = mb_error_set(MB_ERR_IO, "cannot rename into '%s': %s", dst, strerror(errno));
-    if (rc != MB_OK && tmp)
-        unlink(tmp);
-    free(tmp);
-    return rc;
 }
 
 /* ---- the reader --------------------------------------------------------- */
@@ -237,13 +205,13 @@ mb_err mb_url_fetch(const char *src, const char *dst, const mb_url_opts *o, uint
     uint64_t n = 0;
     mb_url_reader *r = NULL;
     FILE *fp = NULL;
-    char *tmp = NULL;
+    mb_atomic out = {0};
     mb_err rc = mb_url_reader_open(&r, src, o);
-    if (rc == MB_OK)
-        rc = open_temp(dst, &tmp, &fp);
-    if (rc == MB_OK)
+    if (rc == MB_OK && (rc = mb_atomic_begin(&out, dst)) == MB_OK &&
+        (rc = mb_atomic_fopen(&out, NULL, &fp)) == MB_OK)
         rc = fetch_into(r, fp, dst, o, &n);
-    rc = close_temp(rc, fp, tmp, dst);
+    if (out.tmp)
+        rc = mb_atomic_finish(&out, rc, fp, 0, NULL);
     mb_url_reader_close(r);
     if (bytes)
         *bytes = n;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <openssl/evp.h>
 
+#include "io/transfer.h"
 #include "request.h"
 #include "upload.h"
 

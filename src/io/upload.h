@@ -6,8 +6,8 @@
 #include <stdio.h>
 
 #include "mpibatch/error.h"
-#include "mpibatch/url.h"
-#include "mpibatch/urlio.h"
+#include "io/url.h"
+#include "io/transfer.h"
 
 /* Upload size bytes of fp to the remote u: one PUT up to part_size (and
  * always for plain HTTP), else S3/GCS multipart or Azure blocks. */

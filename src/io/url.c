@@ -7,7 +7,7 @@
 #include <strings.h>
 #include <openssl/evp.h>
 
-#include "mpibatch/url.h"
+#include "io/url.h"
 
 /* Query parameters whose values are safe to show: SAS fields that grant
  * nothing on their own (the signature is `sig`) and the storage APIs' own

@@ -11,16 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/transfer.h"
 #include "kernels/kernels.h"
-#include "mpibatch/comm.h"
-#include "mpibatch/docstore.h"
+#include "comm.h"
+#include "docstore.h"
 #include "mpibatch/job.h"
-#include "mpibatch/jsonl.h"
-#include "mpibatch/model_io.h"
-#include "mpibatch/shm.h"
+#include "ml/jsonl.h"
+#include "ml/model_io.h"
+#include "shm.h"
 #include "mpibatch/source.h"
-#include "mpibatch/stage.h"
-#include "mpibatch/url.h"
+#include "source_lines.h"
+#include "stage.h"
+#include "io/url.h"
 
 enum { ID_WORDS = 8, NAME_WORDS = 4 };           /* 63- and 31-byte strings */
 enum { F_ID, F_LABEL, F_NAME, F_TRUE, F_SCORES, F_SUB, F_SUB_SCORE, F_TRUE_SUB, NFIELDS };

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "kernels/kernels.h"
-#include "mpibatch/euler.h"
+#include "kernels/euler_sum.h"
 #include "mpibatch/job.h"
 
 typedef struct euler_state {

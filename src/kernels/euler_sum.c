@@ -6,7 +6,7 @@
 #include <immintrin.h>
 #include <math.h>
 
-#include "mpibatch/euler.h"
+#include "kernels/euler_sum.h"
 
 /* Knuth's TwoSum: s + e == a + b exactly, with no precondition. */
 static inline mb_dd two_sum(double a, double b)

@@ -25,11 +25,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io/transfer.h"
 #include "kernels/kernels.h"
 #include "mpibatch/clock.h"
-#include "mpibatch/commands.h"
+#include "kernels/exec_lines.h"
 #include "mpibatch/job.h"
 #include "mpibatch/source.h"
+#include "source_lines.h"
 
 extern char **environ;
 

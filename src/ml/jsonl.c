@@ -1,5 +1,5 @@
 /* jsonl.c - parse one arXiv JSON-lines record and map it to a topic. */
-#include "mpibatch/jsonl.h"
+#include "ml/jsonl.h"
 
 #include <cjson/cJSON.h>
 #include <stdint.h>

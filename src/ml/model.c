@@ -1,5 +1,5 @@
 /* model.c - TF-IDF logistic regression: reducible training, prediction. */
-#include "mpibatch/model.h"
+#include "ml/model.h"
 
 #include <math.h>
 #include <stdlib.h>

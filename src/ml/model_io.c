@@ -1,7 +1,7 @@
 /* model_io.c - classifier models in HDF5 files and in flat buffers. */
 #define _POSIX_C_SOURCE 200809L
-#include "mpibatch/h5util.h"
-#include "mpibatch/model_io.h"
+#include "h5util.h"
+#include "ml/model_io.h"
 
 #include <errno.h>
 #include <hdf5.h>
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "mpibatch/output.h"
+#include "atomic.h"
 
 /* Rows per HDF5 chunk of a compressed array: 16 Ki rows of 5 weights is
  * 320 KiB. */
@@ -348,16 +348,17 @@ mb_err mb_model_save(const mb_model *m, const char *path,
                      const mb_model_provenance *prov)
 {
     sparse_model s = {0};
-    char *tmp = mb_output_temp_name(path), msg[128];
+    mb_atomic out;
+    char msg[128];
     hid_t file = -1;
-    mb_err err = MB_OK;
+    mb_err err = mb_atomic_begin(&out, path);
+    if (err) return err;
     mb_h5_quiet(); /* reported through h5_error */
-    if (!tmp) return mb_error_set(MB_ERR_NOMEM, "saving '%s'", path);
     if (!m->table || m->active)
         err = file_error(MB_ERR_INTERNAL, path, "the model is not trained");
     if (!err && !sparse_from_model(&s, m, msg, sizeof msg))
         err = file_error(MB_ERR_NOMEM, path, "%s", msg);
-    if (!err && (file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT,
+    if (!err && (file = H5Fcreate(out.tmp, H5F_ACC_TRUNC, H5P_DEFAULT,
                                   H5P_DEFAULT)) < 0)
         err = h5_error(MB_ERR_IO, path, "cannot create the temporary file");
     if (!err && put_model(file, m, &s, prov, 0) < 0)
@@ -366,13 +367,8 @@ mb_err mb_model_save(const mb_model *m, const char *path,
         err = h5_error(MB_ERR_IO, path, "cannot write the sub-topic models");
     if (file >= 0 && H5Fclose(file) < 0 && !err)
         err = h5_error(MB_ERR_IO, path, "cannot finish the file");
-    if (!err && rename(tmp, path) != 0)
-        err = file_error(MB_ERR_IO, path, "cannot rename '%s' into place: %s",
-                         tmp, strerror(errno));
-    if (err && file >= 0) unlink(tmp);
     sparse_free(&s);
-    free(tmp);
-    return err;
+    return mb_atomic_finish(&out, err, NULL, 0, "model");
 }
 
 /* ---- reading ---------------------------------------------------------- */

@@ -1,5 +1,5 @@
 /* tokenize.c - tokenizer and feature hashing for the topic classifier. */
-#include "mpibatch/tokenize.h"
+#include "ml/tokenize.h"
 
 #include <stdlib.h>
 #include <string.h>

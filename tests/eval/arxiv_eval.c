@@ -16,10 +16,10 @@
  *       --save MODEL (HDF5 model file, mpibatch/model_io.h)
  */
 #define _POSIX_C_SOURCE 200809L
-#include "mpibatch/jsonl.h"
-#include "mpibatch/model.h"
-#include "mpibatch/model_io.h"
-#include "mpibatch/tokenize.h"
+#include "ml/jsonl.h"
+#include "ml/model.h"
+#include "ml/model_io.h"
+#include "ml/tokenize.h"
 
 #include <stdio.h>
 #include <stdlib.h>

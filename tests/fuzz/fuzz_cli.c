@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mpibatch/cli.h"
+#include "cli.h"
 #include "mpibatch/job.h"
 #include "fuzz.h"
 

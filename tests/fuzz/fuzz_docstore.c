@@ -6,7 +6,7 @@
 
 #include <hdf5.h>
 
-#include "mpibatch/docstore.h"
+#include "docstore.h"
 #include "fuzz.h"
 
 /* Batches read before giving up on a store that claims many documents. */

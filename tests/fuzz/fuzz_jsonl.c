@@ -2,7 +2,7 @@
  * lie inside what it owns and are consistent with its label. */
 #include <string.h>
 
-#include "mpibatch/jsonl.h"
+#include "ml/jsonl.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

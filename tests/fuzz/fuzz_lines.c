@@ -10,8 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io/transfer.h"
 #include "mpibatch/source.h"
 #include "fuzz.h"
+#include "source_lines.h"
 
 #define BLOCK (1u << 20) /* src/source_lines.c's read size */
 

@@ -8,7 +8,7 @@
 
 #include <hdf5.h>
 
-#include "mpibatch/model_io.h"
+#include "ml/model_io.h"
 #include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -4,7 +4,7 @@
  * inside the table and count every n-gram at least once. */
 #include <string.h>
 
-#include "mpibatch/tokenize.h"
+#include "ml/tokenize.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mpibatch/url.h"
+#include "io/url.h"
 #include "fuzz.h"
 
 #define SECRET "wJalrXUtnFEMIK7MDENGbPxRfiCYzzzSECRET"

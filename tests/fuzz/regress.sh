@@ -6,7 +6,7 @@ set -u
 dir="$top_srcdir/tests/fuzz"
 bin=$(dirname "$MPIBATCH")/tests/fuzz
 status=0
-for name in job cli jsonl tokenize url response lines model docstore commands; do
+for name in job cli jsonl tokenize url response lines model docstore exec_lines; do
     set -- "$dir/corpus/$name"
     [ -d "$dir/regress/$name" ] && set -- "$@" "$dir/regress/$name"
     if ! "$bin/replay_$name" "$@"; then

@@ -9,7 +9,7 @@ set -eu
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 builddir=${1:?usage: run.sh BUILDDIR [SECONDS]}
 seconds=${2:-0}
-names="job cli jsonl tokenize url response lines model docstore commands"
+names="job cli jsonl tokenize url response lines model docstore exec_lines"
 
 # clang and its libFuzzer runtime (Debian 12: clang 14), installed as root.
 for p in clang libclang-rt-14-dev; do

@@ -5,10 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mpibatch/collector.h"
-#include "mpibatch/journal.h"
-#include "mpibatch/row.h"
-#include "mpibatch/wire.h"
+#include "collector.h"
+#include "journal.h"
+#include "row.h"
+#include "wire.h"
 #include "unit.h"
 
 /* A kernel whose reduction records the order it is fed in. */

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 
-#include "mpibatch/corpus.h"
-#include "mpibatch/jsonl.h"
+#include "commands/corpus.h"
+#include "ml/jsonl.h"
 #include "unit.h"
 
 /* The corpus for p, as one string the caller frees; *len its length. */

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mpibatch/docstore.h"
-#include "mpibatch/h5util.h"
+#include "docstore.h"
+#include "h5util.h"
 #include "unit_dir.h"
 
 #define DIR_TEMPLATE "/tmp/mb_test_docstore_XXXXXX"

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mpibatch/h5util.h"
+#include "h5util.h"
 #include "unit.h"
 
 #define DIR_TEMPLATE "/tmp/mb_test_h5util_XXXXXX"

@@ -10,8 +10,8 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
-#include "mpibatch/docstore.h"
-#include "mpibatch/import.h"
+#include "docstore.h"
+#include "commands/commands.h"
 #include "unit_dir.h"
 #include "unit_mpi.h"
 

@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mpibatch/journal.h"
-#include "mpibatch/row.h"
-#include "mpibatch/wire.h"
+#include "journal.h"
+#include "row.h"
+#include "wire.h"
 #include "unit.h"
 
 enum { ROWLEN = 1 + MB_ROW_EXTRA };

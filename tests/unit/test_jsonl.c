@@ -1,5 +1,5 @@
 /* test_jsonl.c - record parsing, topic mapping and every rejection. */
-#include "mpibatch/jsonl.h"
+#include "ml/jsonl.h"
 
 #include <stdlib.h>
 #include <string.h>

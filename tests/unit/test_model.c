@@ -1,5 +1,5 @@
 /* test_model.c - training statistics, rank-count independence, prediction. */
-#include "mpibatch/model.h"
+#include "ml/model.h"
 
 #include <math.h>
 #include <stdlib.h>

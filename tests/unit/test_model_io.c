@@ -1,6 +1,6 @@
 /* test_model_io.c - HDF5 model files and flat model buffers. */
 #define _POSIX_C_SOURCE 200809L
-#include "mpibatch/model_io.h"
+#include "ml/model_io.h"
 
 #include <hdf5.h>
 #include <stdio.h>
@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "mpibatch/output.h"
-#include "unit.h"
+#include "output.h"
+#include "unit_dir.h"
 
 #define BITS 12
 
@@ -168,7 +168,7 @@ START_TEST(test_save_load_round_trip)
     hid_t file;
     path_of(path, sizeof path, "model.h5");
     save(path);
-    tmp = mb_output_temp_name(path);
+    tmp = mb_test_temp_name(path);
     ck_assert_int_ne(access(tmp, F_OK), 0); /* renamed into place */
     free(tmp);
     ck_assert_int_eq(mb_model_load(&m, path), MB_OK);

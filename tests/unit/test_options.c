@@ -2,10 +2,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/kernels.h"
 #include "mpibatch/error.h"
 #include "mpibatch/job.h"
 #include "mpibatch/options.h"
-#include "mpibatch/urlio.h"
+#include "io/transfer.h"
 #include "unit.h"
 
 static mb_err job_of(const char *text, mb_job *job)

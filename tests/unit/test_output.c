@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mpibatch/output.h"
-#include "mpibatch/row.h"
-#include "unit.h"
+#include "output.h"
+#include "row.h"
+#include "unit_dir.h"
 
 static const mb_field fields[] = {
     {"label", MB_FIELD_I64, 1, "an integer field"},
@@ -60,7 +60,7 @@ START_TEST(write_and_read_back)
     const char *hosts[] = {"h0", "h1", "h1", "h2"};
     snprintf(path, sizeof path, "%s/out.h5", dir);
     ck_assert_int_eq(mb_output_open(&o, path, fields, 2, "test", "{\"kernel\":\"test\"}"), MB_OK);
-    tmp = mb_output_temp_name(path);
+    tmp = mb_test_temp_name(path);
     ck_assert_int_eq(access(tmp, F_OK), 0);        /* written under the temp name */
     ck_assert_int_ne(access(path, F_OK), 0);
     fill(rows, N, 0);
@@ -135,7 +135,7 @@ START_TEST(discard_leaves_nothing)
     fill(rows, 3, 0);
     ck_assert_int_eq(mb_output_append(o, rows, 3), MB_OK);
     mb_output_discard(o);
-    tmp = mb_output_temp_name(path);
+    tmp = mb_test_temp_name(path);
     ck_assert_int_ne(access(tmp, F_OK), 0);
     ck_assert_int_ne(access(path, F_OK), 0);
     free(tmp);

@@ -8,12 +8,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mpibatch/collector.h"
+#include "collector.h"
 #include "mpibatch/job.h"
-#include "mpibatch/progress.h"
-#include "mpibatch/row.h"
-#include "mpibatch/status.h"
-#include "mpibatch/wire.h"
+#include "progress.h"
+#include "row.h"
+#include "commands/status.h"
+#include "wire.h"
 #include "unit_dir.h"
 
 static const mb_kernel fake = {.name = "fake"};

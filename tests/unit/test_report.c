@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "mpibatch/report.h"
+#include "report.h"
 #include "unit_dir.h"
 
 #define DIR_TEMPLATE "/tmp/mb_test_report_XXXXXX"

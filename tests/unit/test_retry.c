@@ -1,7 +1,7 @@
 /* test_retry.c - the back-off schedule and its two bounds. */
 #include <stdlib.h>
 
-#include "mpibatch/retry.h"
+#include "io/retry.h"
 #include "unit.h"
 
 START_TEST(delay_doubles_with_jitter_in_upper_half)

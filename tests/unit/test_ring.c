@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mpibatch/ring.h"
+#include "commands/ring.h"
 #include "unit.h"
 
 /* Parse text and compare with want[0..n-1]. */

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "mpibatch/clock.h"
-#include "mpibatch/row.h"
-#include "mpibatch/schedule.h"
+#include "row.h"
+#include "schedule/schedule.h"
 #include "unit_mpi.h"
 
 enum { MAX_TASKS = 2000, ROWLEN = 1 + MB_ROW_EXTRA };

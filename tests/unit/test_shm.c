@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mpibatch/shm.h"
+#include "shm.h"
 #include "unit_mpi.h"
 
 /* Map n bytes, fill them, publish, and read them back. */

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mpibatch/sign.h"
+#include "io/sign.h"
 #include "unit.h"
 
 /* RFC 4231, test case 2, in base64. */

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mpibatch/status.h"
+#include "commands/status.h"
 #include "unit.h"
 
 #define DIR_TEMPLATE "/tmp/mb_test_status_XXXXXX"

@@ -1,5 +1,5 @@
 /* test_tokenize.c - tokenizer rules and hash stability. */
-#include "mpibatch/tokenize.h"
+#include "ml/tokenize.h"
 
 #include <stdlib.h>
 #include <stdio.h>

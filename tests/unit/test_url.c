@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mpibatch/url.h"
+#include "io/url.h"
 #include "unit.h"
 
 /* The variables mb_url_parse reads, cleared before each test. */

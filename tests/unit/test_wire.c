@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mpibatch/wire.h"
+#include "wire.h"
 #include "unit.h"
 
 START_TEST(work_without_payloads)

@@ -5,9 +5,11 @@
 
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "unit.h"
 
 /* Entries of dir other than . and ..: a stray temporary file shows. */
@@ -41,6 +43,16 @@ static inline int mb_test_dir_remove(const char *dir)
         closedir(d);
     rmdir(dir);
     return n;
+}
+
+/* The temporary name a writer uses for path (atomic.h); caller frees. */
+static inline char *mb_test_temp_name(const char *path)
+{
+    mb_atomic a;
+    if (mb_atomic_begin(&a, path) != MB_OK)
+        return NULL;
+    free(a.path);
+    return a.tmp;
 }
 
 #endif

@@ -1,0 +1,65 @@
+/* journal.h - rank 0's durable record of finished tasks, for --resume.
+ *
+ * An append-only binary file (docs/architecture.md, "Journal"):
+ *   header  "MBJRNL1\0", u32 version, u32 row length (doubles), u64 hash of
+ *           the job's identity (kernel and kernel options), u32 CRC32 of
+ *           the 24 bytes before it, u32 zero                     (32 bytes)
+ *   frame   u32 magic "MBJF", u32 CRC32 of the body, u64 body length, body
+ *           = one result message in wire.h's format (rows and failure
+ *           reasons of consecutive tasks)
+ * Frames hold a contiguous prefix of the tasks in task order: frame k
+ * starts where frame k-1 ended.  Frames are written as results pass the
+ * collector and synced (fdatasync) at most every `interval` seconds, so a
+ * killed process loses nothing written and a machine crash at most the
+ * last interval.  On resume the frames are checked up to the first torn or
+ * corrupt one, the file is cut there, and the valid prefix is replayed.
+ * Little-endian hosts only, like the wire format.
+ */
+#ifndef MPIBATCH_JOURNAL_H
+#define MPIBATCH_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "mpibatch/error.h"
+#include "mpibatch/options.h"
+#include "wire.h"
+
+typedef struct mb_journal mb_journal;
+
+/* Called for each recorded frame, in task order, while a journal opens. */
+typedef mb_err (*mb_journal_replay_fn)(void *arg, const mb_result *r);
+
+/* Open path for a job whose identity hashes to spec_hash and whose rows
+ * are rowlen doubles.  Without resume the file must not exist (exit 2
+ * otherwise: a journal is never overwritten by accident).  With resume an
+ * existing journal of the same job is checked and replayed through fn
+ * (*tasks receives the number of tasks it recorded) and a missing one is
+ * created; a journal of another job is refused (MB_ERR_USAGE).  The caller
+ * owns *j and releases it with mb_journal_close(). */
+mb_err mb_journal_open(mb_journal **j, const char *path, uint64_t spec_hash, size_t rowlen,
+                       int resume, double interval, mb_journal_replay_fn fn, void *arg,
+                       uint64_t *tasks);
+
+/* Append the result of the tasks that follow those recorded; syncs when
+ * the last sync is `interval` seconds old. */
+mb_err mb_journal_append(mb_journal *j, const mb_result *r);
+
+/* Write everything to disk now (fdatasync). */
+mb_err mb_journal_sync(mb_journal *j);
+
+/* Sync and close; NULL is fine.  Returns the sync's outcome. */
+mb_err mb_journal_close(mb_journal *j);
+
+/* The identity of a job: its kernel's name and the values of the kernel's
+ * own options in spec.  Run-control settings (schedule, chunk, out,
+ * report, retries, journal, storage options) are left out, so they may
+ * change between a run and its resume. */
+uint64_t mb_journal_spec_hash(const cJSON *spec, const char *kernel, const mb_option *options);
+
+/* CRC-32 (ISO-HDLC, as zlib's crc32) of n bytes, continuing from crc (0 to
+ * start). */
+uint32_t mb_journal_crc32(uint32_t crc, const void *p, size_t n);
+
+#endif

@@ -1,0 +1,549 @@
+/* dynamic.c - the dynamic schedule (self-scheduling) and speculation. */
+#define _POSIX_C_SOURCE 200809L
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "schedule/internal.h"
+
+/* Chunks a dynamic worker holds: one running, one queued behind it. */
+#define DEPTH 2
+
+enum { TAG_WORK = 1, TAG_STOP, TAG_RESULT, TAG_DONE };
+
+/* One piece of work handed out: a chunk, or the re-run of one task of a
+ * pending chunk.  It may run twice (a speculative copy); the first result
+ * is taken, and it is freed when every copy is accounted for. */
+typedef struct entry {
+    mb_buf work;          /* its work message, also the send buffer */
+    mb_pending *p;           /* a re-run of task i of p, or NULL: a chunk */
+    uint64_t i;
+    int runs;             /* copies handed out and not yet returned */
+    int done;             /* a result was taken */
+    int spec;             /* a speculative copy was started */
+    double started;       /* when it began running, once it is known */
+    MPI_Request req[2];   /* sends of the original and of the copy */
+    struct entry *next;   /* free list */
+} entry;
+
+enum { ACTIVE, STOPPING, STOPPED };
+
+typedef struct dispatcher {
+    mb_run *r;
+    mb_feed f;
+    mb_retrier rt;
+    entry **q;                  /* DEPTH entries per rank, a ring each */
+    int *qhead, *qlen;
+    int *state;                 /* ACTIVE, STOPPING (STOP sent), STOPPED (DONE came) */
+    uint64_t *sent;             /* work messages sent per worker */
+    uint64_t undone;            /* entries still waiting for a result */
+    entry *spare;               /* freed entries, reused */
+    double *times;              /* run times of finished chunks, for the median */
+    size_t ntimes, captimes, sorted;
+    double median;
+    mb_buf msg;                 /* receive buffer for one result */
+} dispatcher;
+
+static entry *entry_new(dispatcher *d)
+{
+    entry *e = d->spare;
+    if (e) {
+        d->spare = e->next;
+        mb_buf work = e->work;
+        memset(e, 0, sizeof *e);
+        e->work = work;
+        e->work.len = 0;
+    } else if (!(e = calloc(1, sizeof *e))) {
+        return NULL;
+    }
+    e->req[0] = e->req[1] = MPI_REQUEST_NULL;
+    return e;
+}
+
+static void entry_release(dispatcher *d, entry *e)
+{
+    /* Its sends finished (the worker received them), but MPI wants the
+     * requests completed before the buffer is reused. */
+    MPI_Waitall(2, e->req, MPI_STATUSES_IGNORE);
+    e->next = d->spare;
+    d->spare = e;
+}
+
+static void queue_push(dispatcher *d, int w, entry *e)
+{
+    int k = (d->qhead[w] + d->qlen[w]) % DEPTH;
+    if (d->qlen[w]++ == 0)
+        e->started = mb_clock_now();
+    d->q[(size_t)w * DEPTH + (size_t)k] = e;
+}
+
+static entry *queue_pop(dispatcher *d, int w)
+{
+    if (d->qlen[w] == 0)
+        return NULL;
+    entry *e = d->q[(size_t)w * DEPTH + (size_t)d->qhead[w]];
+    d->qhead[w] = (d->qhead[w] + 1) % DEPTH;
+    if (--d->qlen[w] > 0)
+        d->q[(size_t)w * DEPTH + (size_t)d->qhead[w]]->started = mb_clock_now();
+    return e;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static mb_err note_time(dispatcher *d, double t)
+{
+    if (d->ntimes == d->captimes) {
+        size_t cap = d->captimes ? 2 * d->captimes : 256;
+        double *p = realloc(d->times, cap * sizeof *p);
+        if (!p)
+            return mb_error_set(MB_ERR_NOMEM, "out of memory for chunk times");
+        d->times = p;
+        d->captimes = cap;
+    }
+    d->times[d->ntimes++] = t;
+    return MB_OK;
+}
+
+/* The chunk worth running again on rank w, or NULL: the one running
+ * longest past speculate_after times the median chunk time, on another
+ * rank, not a re-run, not already copied.  A chunk queued behind chunks
+ * already finished elsewhere counts as running from when that was seen. */
+static entry *straggler(dispatcher *d, int w)
+{
+    entry *best = NULL;
+    double now = mb_clock_now(), longest = 0;
+    if (d->r->speculate_after <= 0 || d->ntimes == 0 || d->qlen[w] > 0)
+        return NULL;
+    if (d->sorted != d->ntimes) {
+        /* Only at the tail of the job, and only when a result came in. */
+        qsort(d->times, d->ntimes, sizeof *d->times, cmp_double);
+        d->median = d->times[d->ntimes / 2];
+        d->sorted = d->ntimes;
+    }
+    for (int v = 0; v < d->r->size; v++) {
+        entry *e = NULL;
+        for (int k = 0; v != w && k < d->qlen[v]; k++)
+            if (!(e = d->q[(size_t)v * DEPTH + (size_t)((d->qhead[v] + k) % DEPTH)])->done)
+                break;
+        if (!e || e->done || e->spec || e->p)
+            continue;
+        if (e->started == 0)
+            e->started = now;
+        if (now - e->started > d->r->speculate_after * d->median && now - e->started > longest) {
+            best = e;
+            longest = now - e->started;
+        }
+    }
+    return best;
+}
+
+/* The next work for rank w: a re-run, else a new chunk, else (at the
+ * tail) a straggler's copy; *e is NULL when there is none. */
+static mb_err take_work(dispatcher *d, int w, entry **out)
+{
+    mb_retry_item it;
+    uint64_t count = 1;
+    mb_err rc = MB_OK;
+    entry *e = entry_new(d);
+    *out = NULL;
+    if (!e)
+        return mb_error_set(MB_ERR_NOMEM, "out of memory for the dispatcher");
+    if (mb_retrier_take(&d->rt, w, &it)) {
+        e->p = it.p;
+        e->i = it.i;
+        rc = mb_retrier_work(&d->rt, &it, &e->work);
+    } else {
+        rc = mb_feed_next(&d->f, &e->work, &count);
+    }
+    if (rc != MB_OK || count == 0) {
+        entry_release(d, e);
+        if (rc == MB_OK && (e = straggler(d, w))) {
+            e->spec = 1;
+            e->runs++;
+            d->r->speculated++;
+            *out = e;
+        }
+        return rc;
+    }
+    if (!mb_fits_int(e->work.len)) {
+        entry_release(d, e);
+        return mb_error_set(MB_ERR_USAGE, "a chunk's payload exceeds 2 GiB: lower 'chunk'");
+    }
+    e->runs = 1;
+    d->undone++;
+    *out = e;
+    return MB_OK;
+}
+
+/* Keep worker w's queue full while there is work for it. */
+static mb_err refill(dispatcher *d, int w)
+{
+    mb_err rc = MB_OK;
+    while (rc == MB_OK && d->state[w] == ACTIVE && d->qlen[w] < DEPTH) {
+        entry *e;
+        if ((rc = take_work(d, w, &e)) != MB_OK || !e)
+            break;
+        queue_push(d, w, e);
+        d->sent[w]++;
+        rc = mb_mpi_check(MPI_Isend(e->work.data, (int)e->work.len, MPI_BYTE, w, TAG_WORK,
+                                    d->r->comm, &e->req[e->spec]), "MPI_Isend");
+    }
+    return rc;
+}
+
+/* Idle workers ask for nothing: offer them re-runs and stragglers. */
+static mb_err refill_idle(dispatcher *d)
+{
+    mb_err rc = MB_OK;
+    if (d->rt.nqueue == 0 && !(d->f.done && d->r->speculate_after > 0))
+        return MB_OK;
+    for (int w = 1; rc == MB_OK && w < d->r->size; w++)
+        if (d->qlen[w] == 0)
+            rc = refill(d, w);
+    return rc;
+}
+
+/* The result of the oldest work rank w holds. */
+static mb_err on_result(dispatcher *d, int w, const char *msg, size_t len)
+{
+    entry *e = queue_pop(d, w);
+    mb_result res;
+    size_t pos = 0;
+    mb_err rc = MB_OK;
+    double took = e ? mb_clock_now() - e->started : 0;
+    if (!e)
+        return mb_error_set(MB_ERR_INTERNAL, "rank %d sent a result for no work", w);
+    e->runs--;
+    /* A duplicate's result (the other copy's came first) is dropped unread. */
+    if (!e->done && (rc = mb_wire_get_result(msg, len, &pos, mb_row_len(d->r->reclen),
+                                             &res)) == MB_OK) {
+        e->done = 1;
+        d->undone--;
+        /* Chunk times feed the median only where speculation reads it. */
+        if (!e->p && !e->spec && d->r->speculate_after > 0)
+            rc = note_time(d, took);
+        if (rc == MB_OK)
+            rc = e->p ? mb_retrier_done(&d->rt, e->p, e->i, &res)
+                      : mb_retrier_intake(&d->rt, &res, e->work.data, e->work.len);
+    }
+    if (e->runs == 0)
+        entry_release(d, e);
+    return rc;
+}
+
+/* Receive the message a probe found: a result, or a stopped worker's DONE
+ * (its unanswered work was abandoned or never started). */
+static mb_err serve(dispatcher *d, const MPI_Status *st)
+{
+    int n = 0, w = st->MPI_SOURCE;
+    mb_err rc = mb_mpi_check(MPI_Get_count(st, MPI_BYTE, &n), "MPI_Get_count");
+    d->msg.len = 0;
+    if (rc == MB_OK)
+        rc = mb_buf_reserve(&d->msg, (size_t)n);
+    if (rc == MB_OK)
+        rc = mb_mpi_check(MPI_Recv(d->msg.data, n, MPI_BYTE, w, st->MPI_TAG, d->r->comm,
+                                   MPI_STATUS_IGNORE), "MPI_Recv");
+    if (rc != MB_OK)
+        return rc;
+    if (st->MPI_TAG == TAG_DONE) {
+        d->state[w] = STOPPED;
+        for (entry *e; (e = queue_pop(d, w));)
+            if (--e->runs == 0)
+                entry_release(d, e);
+        return MB_OK;
+    }
+    if ((rc = on_result(d, w, d->msg.data, (size_t)n)) == MB_OK)
+        rc = refill(d, w);
+    return rc == MB_OK ? refill_idle(d) : rc;
+}
+
+/* Serve every message waiting; with block, wait for one first. */
+static mb_err poll(dispatcher *d, int block)
+{
+    MPI_Status st;
+    int flag = 1;
+    mb_err rc;
+    if (block)
+        rc = mb_mpi_check(MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, d->r->comm, &st), "MPI_Probe");
+    else
+        rc = mb_mpi_check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, d->r->comm, &flag, &st),
+                          "MPI_Iprobe");
+    while (rc == MB_OK && flag) {
+        rc = serve(d, &st);
+        if (rc == MB_OK)
+            rc = mb_mpi_check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, d->r->comm, &flag, &st),
+                              "MPI_Iprobe");
+    }
+    return rc;
+}
+
+static mb_err dispatcher_init(dispatcher *d, mb_run *r)
+{
+    size_t p = (size_t)r->size;
+    memset(d, 0, sizeof *d);
+    d->r = r;
+    d->f.r = r;
+    d->f.next = r->first;
+    d->rt.r = r;
+    d->q = calloc(p * DEPTH, sizeof *d->q);
+    d->qhead = calloc(p, sizeof *d->qhead);
+    d->qlen = calloc(p, sizeof *d->qlen);
+    d->state = calloc(p, sizeof *d->state);
+    d->sent = calloc(p, sizeof *d->sent);
+    if (!d->q || !d->qhead || !d->qlen || !d->state || !d->sent)
+        return mb_error_set(MB_ERR_NOMEM, "out of memory for the dispatcher");
+    return MB_OK;
+}
+
+static void dispatcher_free(dispatcher *d)
+{
+    /* A finished run leaves every entry on the free list.  After an error
+     * (the job is then aborted) entries still out are left alone: waiting
+     * for their sends could hang on a worker that never receives them. */
+    while (d->spare) {
+        entry *e = d->spare;
+        d->spare = e->next;
+        mb_buf_free(&e->work);
+        free(e);
+    }
+    mb_retrier_free(&d->rt);
+    free(d->q);
+    free(d->qhead);
+    free(d->qlen);
+    free(d->state);
+    free(d->sent);
+    free(d->times);
+    mb_buf_free(&d->msg);
+    mb_batch_free(&d->f.batch);
+}
+
+/* Tell every worker to stop (with the count of work messages it was sent,
+ * so it can drain those it never started) and wait for each DONE. */
+static mb_err stop_workers(dispatcher *d)
+{
+    mb_err rc = MB_OK;
+    int left = 0;
+    for (int w = 1; rc == MB_OK && w < d->r->size; w++) {
+        rc = mb_mpi_check(MPI_Send(&d->sent[w], 1, MPI_UINT64_T, w, TAG_STOP, d->r->comm),
+                          "MPI_Send");
+        d->state[w] = STOPPING;
+        left++;
+    }
+    while (rc == MB_OK && left > 0) {
+        MPI_Status st;
+        rc = mb_mpi_check(MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, d->r->comm, &st), "MPI_Probe");
+        if (rc == MB_OK)
+            rc = serve(d, &st);
+        if (rc == MB_OK && d->state[st.MPI_SOURCE] == STOPPED && st.MPI_TAG == TAG_DONE)
+            left--;
+    }
+    return rc;
+}
+
+/* Rank 0's own work, run one task at a time between polls. */
+typedef struct local_chunk {
+    entry *e;             /* NULL when idle */
+    mb_buf result;
+    mb_work w;
+    uint64_t done;
+} local_chunk;
+
+static mb_err local_take(dispatcher *d, mb_runner *x, local_chunk *l)
+{
+    size_t pos = 0;
+    mb_err rc = take_work(d, 0, &l->e);
+    if (rc != MB_OK || !l->e)
+        return rc;
+    queue_push(d, 0, l->e);
+    l->done = 0;
+    if ((rc = mb_wire_get_work(l->e->work.data, l->e->work.len, &pos, &l->w)) == MB_OK)
+        rc = mb_runner_reserve(x, l->w.count);
+    return rc;
+}
+
+static mb_err local_step(dispatcher *d, mb_runner *x, local_chunk *l)
+{
+    const mb_run *r = d->r;
+    mb_err rc;
+    if (l->e->done) { /* a speculative copy won: abandon this one */
+        queue_pop(d, 0);
+        if (--l->e->runs == 0)
+            entry_release(d, l->e);
+        l->e = NULL;
+        return MB_OK;
+    }
+    rc = mb_runner_task(x, &l->w, l->done);
+    if (rc != MB_OK || ++l->done < l->w.count)
+        return rc;
+    l->result.len = 0;
+    l->e = NULL;
+    rc = mb_wire_put_result(&l->result, l->w.first, l->w.count, mb_row_len(r->reclen), x->rows,
+                            x->nfail, x->fails.data, x->fails.len);
+    if (rc == MB_OK)
+        rc = on_result(d, 0, l->result.data, l->result.len);
+    return rc == MB_OK ? refill_idle(d) : rc;
+}
+
+static int finished(const dispatcher *d)
+{
+    return d->f.done && d->rt.nqueue == 0 && d->undone == 0;
+}
+
+/* Rank 0 with nothing to run: wait for results, waking every millisecond
+ * while stragglers may need copying. */
+static mb_err wait_results(dispatcher *d)
+{
+    struct timespec nap = {0, 1000000};
+    if (d->r->speculate_after <= 0 || !d->f.done)
+        return poll(d, 1);
+    mb_err rc = poll(d, 0);
+    if (rc == MB_OK)
+        rc = refill_idle(d);
+    nanosleep(&nap, NULL);
+    return rc;
+}
+
+/* Rank 0: prime every worker, then alternate between one task of its own
+ * and serving whatever results have arrived. */
+static mb_err dynamic_root(mb_run *r)
+{
+    dispatcher d;
+    mb_runner x;
+    local_chunk l;
+    memset(&l, 0, sizeof l);
+    mb_err rc = dispatcher_init(&d, r);
+    if (rc == MB_OK)
+        rc = mb_runner_init(&x, r);
+    for (int w = 1; rc == MB_OK && w < r->size; w++)
+        rc = refill(&d, w);
+    while (rc == MB_OK) {
+        int idle = 0;
+        mb_feed_progress(r, &d.f);
+        if (l.e)
+            rc = local_step(&d, &x, &l);
+        else if (r->root_serves_only || ((rc = local_take(&d, &x, &l)) == MB_OK && !l.e)) {
+            if (finished(&d))
+                break;
+            idle = 1; /* only results (or a straggler's time) can bring work */
+        }
+        if (rc == MB_OK && r->size > 1)
+            rc = idle ? wait_results(&d) : poll(&d, 0);
+    }
+    if (rc == MB_OK)
+        rc = stop_workers(&d);
+    mb_runner_free(&x);
+    mb_buf_free(&l.result);
+    dispatcher_free(&d);
+    return rc;
+}
+
+/* Worker: between tasks, has rank 0 said STOP (the work it holds was
+ * finished elsewhere and the job is done)?  Only speculation sends STOP
+ * to a busy worker.  A message that arrived while this rank computed can
+ * take Open MPI more than one probe to progress, hence a few. */
+static int stop_waiting(const mb_run *r)
+{
+    int flag = 0;
+    for (int k = 0; r->speculate_after > 0 && !flag && k < 4; k++)
+        MPI_Iprobe(0, TAG_STOP, r->comm, &flag, MPI_STATUS_IGNORE);
+    return flag;
+}
+
+/* Worker: receive the STOP, drain the work sent but never started, say DONE. */
+static mb_err worker_stop(const mb_run *r, mb_buf *work, uint64_t received)
+{
+    uint64_t sent = 0;
+    mb_err rc = mb_mpi_check(MPI_Recv(&sent, 1, MPI_UINT64_T, 0, TAG_STOP, r->comm,
+                                      MPI_STATUS_IGNORE), "MPI_Recv");
+    for (; rc == MB_OK && received < sent; received++) {
+        MPI_Status st;
+        int n = 0;
+        rc = mb_mpi_check(MPI_Probe(0, TAG_WORK, r->comm, &st), "MPI_Probe");
+        if (rc == MB_OK)
+            rc = mb_mpi_check(MPI_Get_count(&st, MPI_BYTE, &n), "MPI_Get_count");
+        work->len = 0;
+        if (rc == MB_OK)
+            rc = mb_buf_reserve(work, (size_t)n);
+        if (rc == MB_OK)
+            rc = mb_mpi_check(MPI_Recv(work->data, n, MPI_BYTE, 0, TAG_WORK, r->comm,
+                                       MPI_STATUS_IGNORE), "MPI_Recv");
+    }
+    return rc == MB_OK ? mb_mpi_check(MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_DONE, r->comm),
+                                      "MPI_Send") : rc;
+}
+
+/* Run a chunk task by task; *stopped when STOP came first. */
+static mb_err worker_chunk(mb_runner *x, const mb_work *w, mb_buf *out, int *stopped)
+{
+    mb_err rc = mb_runner_reserve(x, w->count);
+    *stopped = 0;
+    for (uint64_t i = 0; rc == MB_OK && i < w->count; i++) {
+        if (i > 0 && (*stopped = stop_waiting(x->r)))
+            return MB_OK;
+        rc = mb_runner_task(x, w, i);
+    }
+    if (rc == MB_OK)
+        rc = mb_wire_put_result(out, w->first, w->count, mb_row_len(x->r->reclen), x->rows,
+                                x->nfail, x->fails.data, x->fails.len);
+    if (rc == MB_OK && !mb_fits_int(out->len))
+        rc = mb_error_set(MB_ERR_USAGE, "a chunk's results exceed 2 GiB: lower 'chunk'");
+    return rc;
+}
+
+/* Workers: receive a chunk, run it, return its result, until told to stop.
+ * Two result buffers alternate so a send overlaps the next chunk. */
+static mb_err dynamic_worker(mb_run *r)
+{
+    mb_buf work = {0}, out[2] = {{0}, {0}};
+    MPI_Request req[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+    uint64_t received = 0;
+    int stopped = 0;
+    mb_runner x;
+    mb_err rc = mb_runner_init(&x, r);
+    for (int i = 0; rc == MB_OK && !stopped; i ^= 1) {
+        MPI_Status st;
+        int n = 0;
+        size_t pos = 0;
+        mb_work w;
+        /* STOP overtakes queued work only when looked for by its tag. */
+        if ((stopped = stop_waiting(r)))
+            break;
+        rc = mb_mpi_check(MPI_Probe(0, MPI_ANY_TAG, r->comm, &st), "MPI_Probe");
+        if (rc != MB_OK || (stopped = st.MPI_TAG == TAG_STOP))
+            break;
+        if ((rc = mb_mpi_check(MPI_Get_count(&st, MPI_BYTE, &n), "MPI_Get_count")) != MB_OK)
+            break;
+        work.len = 0;
+        if ((rc = mb_buf_reserve(&work, (size_t)n)) == MB_OK)
+            rc = mb_mpi_check(MPI_Recv(work.data, n, MPI_BYTE, 0, TAG_WORK, r->comm,
+                                       MPI_STATUS_IGNORE), "MPI_Recv");
+        received++;
+        if (rc != MB_OK ||
+            (rc = mb_wire_get_work(work.data, (size_t)n, &pos, &w)) != MB_OK ||
+            (rc = mb_mpi_check(MPI_Wait(&req[i], MPI_STATUS_IGNORE), "MPI_Wait")) != MB_OK)
+            break;
+        out[i].len = 0;
+        if ((rc = worker_chunk(&x, &w, &out[i], &stopped)) == MB_OK && !stopped)
+            rc = mb_mpi_check(MPI_Isend(out[i].data, (int)out[i].len, MPI_BYTE, 0, TAG_RESULT,
+                                        r->comm, &req[i]), "MPI_Isend");
+    }
+    MPI_Waitall(2, req, MPI_STATUSES_IGNORE);
+    if (rc == MB_OK)
+        rc = worker_stop(r, &work, received);
+    mb_buf_free(&work);
+    mb_buf_free(&out[0]);
+    mb_buf_free(&out[1]);
+    mb_runner_free(&x);
+    return rc;
+}
+
+mb_err mb_schedule_dynamic(mb_run *r)
+{
+    return r->rank == 0 ? dynamic_root(r) : dynamic_worker(r);
+}
+

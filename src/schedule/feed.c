@@ -1,0 +1,116 @@
+/* feed.c - rank 0's feed of chunks and the runner that runs tasks on every rank. */
+#define _POSIX_C_SOURCE 200809L
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schedule/internal.h"
+
+
+/* Append the next chunk's work message to out; *count is 0 at the end. */
+mb_err mb_feed_next(mb_feed *f, mb_buf *out, uint64_t *count)
+{
+    const mb_run *r = f->r;
+    mb_err rc;
+    *count = 0;
+    if (f->done)
+        return MB_OK;
+    if (!r->source) {
+        *count = r->ntasks - f->next < r->chunk ? r->ntasks - f->next : r->chunk;
+        f->done = f->next + *count >= r->ntasks;
+    } else {
+        mb_batch_clear(&f->batch);
+        if ((rc = r->source->read(r->source->state, r->chunk, &f->batch)) != MB_OK)
+            return rc;
+        *count = f->batch.count;
+        f->done = *count < r->chunk;
+    }
+    if (*count == 0)
+        return MB_OK;
+    rc = mb_wire_put_work(out, f->next, *count, r->source ? &f->batch : NULL, 0);
+    f->next += *count;
+    return rc;
+}
+
+/* Rank 0: where the feed is, for the progress line and status document
+ * (which draw or write only when due). */
+void mb_feed_progress(const mb_run *r, const mb_feed *f)
+{
+    mb_progress_feed pf = {.dispatched = f->next, .input_done = f->done,
+                           .retried = r->retried, .speculated = r->speculated};
+    mb_progress_update(r->progress, &pf);
+}
+
+/* ---- running tasks on any rank ----------------------------------------- */
+
+
+mb_err mb_runner_init(mb_runner *x, const mb_run *r)
+{
+    memset(x, 0, sizeof *x);
+    x->r = r;
+    x->offset = mb_clock_wall() - r->t0 - mb_clock_now();
+    return MB_OK;
+}
+
+void mb_runner_free(mb_runner *x)
+{
+    free(x->rows);
+    mb_buf_free(&x->fails);
+}
+
+mb_err mb_runner_reserve(mb_runner *x, uint64_t count)
+{
+    size_t need = count * mb_row_len(x->r->reclen);
+    if (need > x->caprows) {
+        double *p = realloc(x->rows, need * sizeof *p);
+        if (!p)
+            return mb_error_set(MB_ERR_NOMEM, "out of memory for %llu result rows",
+                                (unsigned long long)count);
+        x->rows = p;
+        x->caprows = need;
+    }
+    x->fails.len = 0;
+    x->nfail = 0;
+    return MB_OK;
+}
+
+/* Run task i of w into its row; a failure keeps its reason. */
+mb_err mb_runner_task(mb_runner *x, const mb_work *w, uint64_t i)
+{
+    const mb_run *r = x->r;
+    double *row = x->rows + i * mb_row_len(r->reclen), *extra = row + r->reclen;
+    memset(row, 0, r->reclen * sizeof *row);
+    mb_error_clear();
+    double t = mb_clock_now();
+    mb_err rc = r->kernel->run(r->kstate, w->first + i, mb_work_payload(w, i), row);
+    extra[MB_ROW_SECONDS] = mb_clock_now() - t;
+    extra[MB_ROW_RANK] = r->rank;
+    extra[MB_ROW_START] = t + x->offset;
+    extra[MB_ROW_STATUS] = (double)rc;
+    if (rc == MB_OK)
+        return MB_OK;
+    x->nfail++;
+    return mb_wire_pack_failure(&x->fails, w->first + i, *mb_error_message() ? mb_error_message()
+                                                                             : mb_strerror(rc));
+}
+
+/* Run a whole chunk and append its result message to out. */
+mb_err mb_runner_chunk(mb_runner *x, const mb_work *w, mb_buf *out)
+{
+    mb_err rc = mb_runner_reserve(x, w->count);
+    for (uint64_t i = 0; rc == MB_OK && i < w->count; i++)
+        rc = mb_runner_task(x, w, i);
+    if (rc == MB_OK)
+        rc = mb_wire_put_result(out, w->first, w->count, mb_row_len(x->r->reclen), x->rows,
+                                x->nfail, x->fails.data, x->fails.len);
+    return rc;
+}
+
+mb_err mb_schedule_collect(const mb_run *r, const char *msg, size_t len, size_t *pos)
+{
+    mb_result res;
+    mb_err rc = mb_wire_get_result(msg, len, pos, mb_row_len(r->reclen), &res);
+    return rc == MB_OK ? mb_collector_add(r->col, &res) : rc;
+}
+
+

@@ -1,0 +1,104 @@
+/* internal.h - what the schedule's files share: rank 0's feed of chunks,
+ * the runner that runs a chunk's tasks on any rank, and the retrier that
+ * holds chunks with failed tasks while they run again.  Not installed.
+ */
+#ifndef MPIBATCH_SCHEDULE_INTERNAL_H
+#define MPIBATCH_SCHEDULE_INTERNAL_H
+
+#include <limits.h>
+
+#include "mpibatch/clock.h"
+#include "comm.h"
+#include "row.h"
+#include "schedule/schedule.h"
+#include "wire.h"
+
+/* ---- rank 0's feed of chunks (feed.c) ---- */
+
+typedef struct mb_feed {
+    const mb_run *r;
+    uint64_t next;     /* first task of the next chunk */
+    int done;          /* no more tasks */
+    mb_batch batch;    /* payloads of the chunk being encoded */
+} mb_feed;
+
+/* Append the next chunk's work message to out; *count is 0 at the end. */
+mb_err mb_feed_next(mb_feed *f, mb_buf *out, uint64_t *count);
+
+/* Rank 0: where the feed is, for the progress line and status document
+ * (which draw or write only when due). */
+void mb_feed_progress(const mb_run *r, const mb_feed *f);
+
+/* ---- running tasks on any rank (feed.c) ---- */
+
+typedef struct mb_runner {
+    const mb_run *r;
+    double offset;      /* this rank's monotonic clock -> seconds since t0 */
+    double *rows;       /* rows of the chunk being run */
+    size_t caprows;
+    mb_buf fails;       /* its failures, packed */
+    uint64_t nfail;
+} mb_runner;
+
+mb_err mb_runner_init(mb_runner *x, const mb_run *r);
+
+void mb_runner_free(mb_runner *x);
+
+mb_err mb_runner_reserve(mb_runner *x, uint64_t count);
+
+/* Run task i of w into its row; a failure keeps its reason. */
+mb_err mb_runner_task(mb_runner *x, const mb_work *w, uint64_t i);
+
+/* Run a whole chunk and append its result message to out. */
+mb_err mb_runner_chunk(mb_runner *x, const mb_work *w, mb_buf *out);
+
+mb_err mb_schedule_collect(const mb_run *r, const char *msg, size_t len, size_t *pos);
+
+static inline int mb_fits_int(size_t n)
+{
+    return n <= (size_t)INT_MAX;
+}
+
+/* ---- retries, rank 0 (retry.c) ---- */
+
+/* A chunk with failed tasks waiting for their re-runs. */
+typedef struct mb_pending {
+    uint64_t first, count;
+    double *rows;         /* count rows, replaced as re-runs return */
+    char **reason;        /* per task: why it failed last, NULL if it did not */
+    unsigned *attempts;   /* re-runs started per task */
+    uint64_t waiting;     /* tasks whose re-runs are queued or running */
+    mb_buf work;          /* the chunk's work message: payloads to re-send */
+} mb_pending;
+
+/* One task to run again, on any rank but `avoid` when there is another. */
+typedef struct mb_retry_item {
+    mb_pending *p;
+    uint64_t i;
+    int avoid;
+} mb_retry_item;
+
+typedef struct mb_retrier {
+    mb_run *r;
+    mb_retry_item *queue;
+    size_t nqueue, capqueue;
+    mb_batch one;         /* the payload of one re-run */
+    mb_buf msg, fails;    /* a finished chunk's result message */
+} mb_retrier;
+
+void mb_retrier_free(mb_retrier *rt);
+
+/* Take the first queued re-run that `rank` may run; 0 when none. */
+int mb_retrier_take(mb_retrier *rt, int rank, mb_retry_item *it);
+
+/* Append the work message re-running item it's task to out. */
+mb_err mb_retrier_work(mb_retrier *rt, const mb_retry_item *it, mb_buf *out);
+
+/* A chunk's first result: straight to the collector, or held while its
+ * failed tasks run again.  work[0..wlen) is the chunk's work message. */
+mb_err mb_retrier_intake(mb_retrier *rt, const mb_result *res, const char *work, size_t wlen);
+
+/* The result of re-running task i of p. */
+mb_err mb_retrier_done(mb_retrier *rt, mb_pending *p, uint64_t i, const mb_result *res);
+
+#endif

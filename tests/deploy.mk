@@ -1,6 +1,0 @@
-# tests/deploy.mk - Slurm, CfnCluster/ParallelCluster and Azure Batch recipes and their tests (issue 7).
-INTEGRATION_TESTS += tests/deploy/slurm.sh tests/deploy/azure.sh tests/deploy/cfncluster.sh
-# The tests' helpers, by name: a build directory's tests/deploy/ holds the
-# tests' logs, which `make dist` would pick up with the whole folder.
-EXTRA_DIST += azure tests/deploy/slurmlib.sh tests/deploy/batch.py \
-	tests/deploy/batch-schema.json tests/deploy/clusters.py

@@ -1,0 +1,18 @@
+# tests/unit/local.mk - one Check suite per module, named after it.
+if HAVE_CHECK
+UNIT_TESTS = \
+	tests/unit/test_options tests/unit/test_source_lines tests/unit/test_docstore \
+	tests/unit/test_wire tests/unit/test_shm tests/unit/test_collector \
+	tests/unit/test_output tests/unit/test_h5util tests/unit/test_journal \
+	tests/unit/test_report tests/unit/test_progress \
+	tests/unit/test_url tests/unit/test_retry tests/unit/test_sign \
+	tests/unit/test_tokenize tests/unit/test_model tests/unit/test_jsonl \
+	tests/unit/test_model_io \
+	tests/unit/test_schedule \
+	tests/unit/test_euler_sum tests/unit/test_exec_lines \
+	tests/unit/test_status tests/unit/test_corpus tests/unit/test_import \
+	tests/unit/test_ring
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+endif
+EXTRA_DIST += tests/unit/unit.h tests/unit/unit_mpi.h tests/unit/unit_dir.h tests/lsan.supp
