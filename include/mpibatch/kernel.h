@@ -22,7 +22,7 @@ struct mb_source;
 
 /* The version of the kernel interface: the structs of this header and of
  * options.h, and the functions of mpibatch a plug-in may call (error.h,
- * job.h's typed reads, mb_record_set_str, clock.h, source.h).  It changes
+ * job.h's typed reads, mb_record_set_str, clock.h, source.h, batch.h).  It changes
  * whenever any of them changes incompatibly. */
 #define MB_KERNEL_ABI_VERSION 1
 
