@@ -4,7 +4,7 @@ UNIT_TESTS = \
 	tests/unit/test_options tests/unit/test_source_lines tests/unit/test_docstore \
 	tests/unit/test_wire tests/unit/test_shm tests/unit/test_collector \
 	tests/unit/test_output tests/unit/test_h5util tests/unit/test_journal \
-	tests/unit/test_report tests/unit/test_progress \
+	tests/unit/test_report tests/unit/test_progress tests/unit/test_atomic \
 	tests/unit/test_url tests/unit/test_retry tests/unit/test_sign \
 	tests/unit/test_tokenize tests/unit/test_model tests/unit/test_jsonl \
 	tests/unit/test_model_io \
