@@ -13,6 +13,8 @@ UNIT_TESTS = \
 	tests/unit/test_status tests/unit/test_corpus tests/unit/test_import \
 	tests/unit/test_ring
 check_PROGRAMS += $(UNIT_TESTS)
+# Each suite runs with a TMPDIR of its own (own_tmp.sh says why).
+LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/unit/own_tmp.sh
 TESTS += $(UNIT_TESTS)
 endif
-EXTRA_DIST += tests/unit/unit.h tests/unit/unit_mpi.h tests/unit/unit_dir.h tests/lsan.supp
+EXTRA_DIST += tests/unit/own_tmp.sh tests/unit/unit.h tests/unit/unit_mpi.h tests/unit/unit_dir.h tests/lsan.supp

@@ -1,0 +1,11 @@
+#!/bin/sh
+# own_tmp.sh SUITE: run a unit suite with a TMPDIR of its own, removed
+# afterwards.  Suites that start MPI as singletons (test_shm,
+# test_schedule, ...) put Open MPI's session directory and shared-memory
+# files there, so suites running in parallel never share or remove each
+# other's, and one that dies leaves nothing behind.
+dir=$(mktemp -d "${TMPDIR:-/tmp}/mb-unit.XXXXXX") || exit 99
+TMPDIR=$dir OMPI_MCA_btl_vader_backing_directory=$dir "$@"
+status=$?
+rm -rf "$dir"
+exit "$status"
