@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <hdf5.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -67,26 +66,20 @@ typedef struct pack_header {
     char labels[MB_MODEL_MAX_LABELS][MB_MODEL_LABEL_MAX + 1];
 } pack_header;
 
-/* HDF5's innermost error description, for messages. */
-/* Record "model file 'path': <message>" with the given code. */
-static mb_err file_error(mb_err code, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Errors: the functions below set the message of what went wrong with
+ * mb_error_set; the public functions put the file in front of it once. */
 
-static mb_err file_error(mb_err code, const char *path, const char *fmt, ...)
+/* "model file 'path': " before the message already set; returns code. */
+static mb_err in_file(mb_err code, const char *path)
 {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return mb_error_set(code, "model file '%s': %s", path, msg);
+    return mb_error_set(code, "model file '%s': %s", path, mb_error_message());
 }
 
-/* file_error with HDF5's own description of the failure appended. */
-static mb_err h5_error(mb_err code, const char *path, const char *what)
+/* what, with HDF5's own description of the failure appended. */
+static mb_err h5_error(mb_err code, const char *what)
 {
     char why[256];
-    return file_error(code, path, "%s (%s)", what, mb_h5_reason(why, sizeof why));
+    return mb_error_set(code, "%s (%s)", what, mb_h5_reason(why, sizeof why));
 }
 
 static void sparse_free(sparse_model *s)
@@ -97,29 +90,26 @@ static void sparse_free(sparse_model *s)
     memset(s, 0, sizeof *s);
 }
 
-/* Room for n_active rows (at least one, so that malloc never sees 0);
- * returns 0 with msg set when memory runs out. */
-static int sparse_alloc(sparse_model *s, size_t n_active, size_t k,
-                        char *msg, size_t cap)
+/* Room for n_active rows (at least one, so that malloc never sees 0). */
+static mb_err sparse_alloc(sparse_model *s, size_t n_active, size_t k)
 {
     size_t n = n_active ? n_active : 1;
     s->n_active = n_active;
     s->buckets = malloc(n * sizeof *s->buckets);
     s->idf = malloc(n * sizeof *s->idf);
     s->weights = malloc(n * k * sizeof *s->weights);
-    if (s->buckets && s->idf && s->weights) return 1;
+    if (s->buckets && s->idf && s->weights) return MB_OK;
     sparse_free(s);
-    snprintf(msg, cap, "no memory for %zu model rows", n_active);
-    return 0;
+    return mb_error_set(MB_ERR_NOMEM, "no memory for %zu model rows", n_active);
 }
 
 /* The active rows of a trained model, in increasing bucket order. */
-static int sparse_from_model(sparse_model *s, const mb_model *m, char *msg,
-                             size_t cap)
+static mb_err sparse_from_model(sparse_model *s, const mb_model *m)
 {
     size_t k = m->n_labels, stride = k + 1, n = 0, i = 0;
+    mb_err err;
     for (size_t b = 0; b < m->n_buckets; b++) n += m->table[b * stride] != 0;
-    if (!sparse_alloc(s, n, k, msg, cap)) return 0;
+    if ((err = sparse_alloc(s, n, k)) != MB_OK) return err;
     for (size_t b = 0; b < m->n_buckets; b++) {
         const float *row = m->table + b * stride;
         if (row[0] == 0.0f) continue;
@@ -128,74 +118,64 @@ static int sparse_from_model(sparse_model *s, const mb_model *m, char *msg,
         memcpy(s->weights + i * k, row + 1, k * sizeof *s->weights);
         i++;
     }
-    return 1;
+    return MB_OK;
 }
 
-/* Check the header fields that size the model; msg gets the problem. */
-static int header_ok(const mb_model *m, char *msg, size_t cap)
+/* Check the header fields that size the model. */
+static mb_err header_ok(const mb_model *m)
 {
     if (m->n_labels < 2 || m->n_labels > MB_MODEL_MAX_LABELS)
-        snprintf(msg, cap, "%zu labels; need 2 to %d", m->n_labels,
-                 MB_MODEL_MAX_LABELS);
-    else if (m->params.hash_bits < MB_FEATURES_MIN_BITS ||
-             m->params.hash_bits > MB_FEATURES_MAX_BITS)
-        snprintf(msg, cap, "hash_bits %u outside [%d, %d]",
-                 m->params.hash_bits, MB_FEATURES_MIN_BITS,
-                 MB_FEATURES_MAX_BITS);
-    else if (m->params.title_weight == 0)
-        snprintf(msg, cap, "title_weight is 0");
-    else
-        return 1;
-    return 0;
+        return mb_error_set(MB_ERR_INPUT, "%zu labels; need 2 to %d",
+                            m->n_labels, MB_MODEL_MAX_LABELS);
+    if (m->params.hash_bits < MB_FEATURES_MIN_BITS ||
+        m->params.hash_bits > MB_FEATURES_MAX_BITS)
+        return mb_error_set(MB_ERR_INPUT, "hash_bits %u outside [%d, %d]",
+                            m->params.hash_bits, MB_FEATURES_MIN_BITS,
+                            MB_FEATURES_MAX_BITS);
+    if (m->params.title_weight == 0)
+        return mb_error_set(MB_ERR_INPUT, "title_weight is 0");
+    return MB_OK;
 }
 
-/* The dense table of m: at's memory (borrowed, not yet filled) or m's own
- * (zeroed). */
-static mb_err table_alloc(mb_model *m, const mb_model_table_at *at, char *msg,
-                          size_t cap)
+/* The dense table of m: at's memory (borrowed, not yet filled; at->get
+ * sets the message of its failure) or m's own (zeroed). */
+static mb_err table_alloc(mb_model *m, const mb_model_table_at *at)
 {
     size_t n = m->n_buckets * (m->n_labels + 1);
     mb_err err;
     if (!at) {
         if ((m->table = calloc(n, sizeof *m->table))) return MB_OK;
-        snprintf(msg, cap, "no memory for 2^%u buckets", m->params.hash_bits);
-        return MB_ERR_NOMEM;
+        return mb_error_set(MB_ERR_NOMEM, "no memory for 2^%u buckets",
+                            m->params.hash_bits);
     }
-    if ((err = at->get(at->ctx, n, &m->table)) != MB_OK) {
-        snprintf(msg, cap, "%s", mb_error_message());
-        return err;
-    }
+    if ((err = at->get(at->ctx, n, &m->table)) != MB_OK) return err;
     m->table_borrowed = 1;
     return MB_OK;
 }
 
 /* Fill m (params, labels, bias already set) from the sparse rows, in a
  * table from at (NULL: m's own): the shared last step of loading and
- * unpacking.  msg gets the problem. */
+ * unpacking. */
 static mb_err model_from_sparse(mb_model *m, const sparse_model *s,
-                                const mb_model_table_at *at, char *msg,
-                                size_t cap)
+                                const mb_model_table_at *at)
 {
     size_t k = m->n_labels, stride = k + 1;
     mb_err err;
     m->n_buckets = (size_t)1 << m->params.hash_bits;
-    if (s->n_active > m->n_buckets) {
-        snprintf(msg, cap, "%zu active buckets in 2^%u", s->n_active,
-                 m->params.hash_bits);
-        return MB_ERR_INPUT;
-    }
+    if (s->n_active > m->n_buckets)
+        return mb_error_set(MB_ERR_INPUT, "%zu active buckets in 2^%u",
+                            s->n_active, m->params.hash_bits);
     /* Every check before the table exists: a shared table's allocation
      * is collective, and after it only allocation may fail. */
     for (size_t i = 0; i < s->n_active; i++) {
         uint32_t b = s->buckets[i];
         if (b >= m->n_buckets || (i > 0 && b <= s->buckets[i - 1]) ||
-            !(s->idf[i] > 0.0f)) {
-            snprintf(msg, cap, "row %zu (bucket %u) is out of order, out of "
-                     "range or has no positive idf", i, (unsigned)b);
-            return MB_ERR_INPUT;
-        }
+            !(s->idf[i] > 0.0f))
+            return mb_error_set(MB_ERR_INPUT, "row %zu (bucket %u) is out of "
+                                "order, out of range or has no positive idf",
+                                i, (unsigned)b);
     }
-    if ((err = table_alloc(m, at, msg, cap)) != MB_OK) return err;
+    if ((err = table_alloc(m, at)) != MB_OK) return err;
     /* The active rows (in bucket order) and, in borrowed memory, the runs
      * of zeros between them: one sequential pass, where zeroing it all
      * first took a second pass over its 25 MB.  calloc's pages come
@@ -321,7 +301,7 @@ static herr_t put_model(hid_t file, const mb_model *m, const sparse_model *s,
 
 /* Level 2: group /sub/<label> per label that has a sub-model, laid out
  * like the root (attributes, labels, buckets, idf, weights, bias). */
-static herr_t put_subs(hid_t file, const mb_model *m, char *msg, size_t cap)
+static herr_t put_subs(hid_t file, const mb_model *m)
 {
     hid_t top = H5Gcreate2(file, "sub", H5P_DEFAULT, H5P_DEFAULT,
                            H5P_DEFAULT);
@@ -330,7 +310,7 @@ static herr_t put_subs(hid_t file, const mb_model *m, char *msg, size_t cap)
         sparse_model s = {0};
         hid_t g;
         if (m->sub[k].n_labels == 0) continue;
-        if (!sparse_from_model(&s, &m->sub[k], msg, cap)) {
+        if (sparse_from_model(&s, &m->sub[k]) != MB_OK) {
             rc = -1;
             break;
         }
@@ -349,33 +329,33 @@ mb_err mb_model_save(const mb_model *m, const char *path,
 {
     sparse_model s = {0};
     mb_atomic out;
-    char msg[128];
     hid_t file = -1;
     mb_err err = mb_atomic_begin(&out, path);
     if (err) return err;
     mb_h5_quiet(); /* reported through h5_error */
     if (!m->table || m->active)
-        err = file_error(MB_ERR_INTERNAL, path, "the model is not trained");
-    if (!err && !sparse_from_model(&s, m, msg, sizeof msg))
-        err = file_error(MB_ERR_NOMEM, path, "%s", msg);
+        err = mb_error_set(MB_ERR_INTERNAL, "the model is not trained");
+    if (!err)
+        err = sparse_from_model(&s, m);
     if (!err && (file = H5Fcreate(out.tmp, H5F_ACC_TRUNC, H5P_DEFAULT,
                                   H5P_DEFAULT)) < 0)
-        err = h5_error(MB_ERR_IO, path, "cannot create the temporary file");
+        err = h5_error(MB_ERR_IO, "cannot create the temporary file");
     if (!err && put_model(file, m, &s, prov, 0) < 0)
-        err = h5_error(MB_ERR_IO, path, "cannot write the model");
-    if (!err && m->sub && put_subs(file, m, msg, sizeof msg) < 0)
-        err = h5_error(MB_ERR_IO, path, "cannot write the sub-topic models");
+        err = h5_error(MB_ERR_IO, "cannot write the model");
+    if (!err && m->sub && put_subs(file, m) < 0)
+        err = h5_error(MB_ERR_IO, "cannot write the sub-topic models");
     if (file >= 0 && H5Fclose(file) < 0 && !err)
-        err = h5_error(MB_ERR_IO, path, "cannot finish the file");
+        err = h5_error(MB_ERR_IO, "cannot finish the file");
     sparse_free(&s);
+    if (err) err = in_file(err, path);
     return mb_atomic_finish(&out, err, NULL, 0, "model");
 }
 
 /* ---- reading ---------------------------------------------------------- */
 
-/* Read a scalar attribute converted to mem_type; msg gets the problem. */
-static int get_attr(hid_t file, const char *name, hid_t mem_type,
-                    void *value, char *msg, size_t cap)
+/* Read a scalar attribute converted to mem_type. */
+static mb_err get_attr(hid_t file, const char *name, hid_t mem_type,
+                       void *value)
 {
     hid_t a = H5Aexists(file, name) > 0 ? H5Aopen(file, name, H5P_DEFAULT)
                                         : -1;
@@ -384,42 +364,40 @@ static int get_attr(hid_t file, const char *name, hid_t mem_type,
              H5Aread(a, mem_type, value) >= 0;
     if (space >= 0) H5Sclose(space);
     if (a >= 0) H5Aclose(a);
-    if (!ok) snprintf(msg, cap, "missing or unreadable attribute '%s'", name);
-    return ok;
+    return ok ? MB_OK
+              : mb_error_set(MB_ERR_INPUT,
+                             "missing or unreadable attribute '%s'", name);
 }
 
 /* Read the string attribute name into buf[cap]. */
-static int get_str_attr(hid_t file, const char *name, char *buf, size_t cap,
-                        char *msg, size_t msg_cap)
+static mb_err get_str_attr(hid_t file, const char *name, char *buf,
+                           size_t cap)
 {
     hid_t t = mb_h5_utf8();
     char *value = NULL;
-    int ok = get_attr(file, name, t, &value, msg, msg_cap);
-    if (ok) snprintf(buf, cap, "%s", value ? value : "");
+    mb_err err = get_attr(file, name, t, &value);
+    if (!err) snprintf(buf, cap, "%s", value ? value : "");
     H5free_memory(value);
     H5Tclose(t);
-    return ok;
+    return err;
 }
 
 /* The format tag and version, the fixed feature rules and the params. */
-static int get_header(hid_t file, mb_model *m, char *msg, size_t cap)
+static mb_err get_header(hid_t file, mb_model *m)
 {
     char format[32], hash[32];
     long long version, token_max, prefix;
-    if (!get_str_attr(file, "format", format, sizeof format, msg, cap) ||
-        !get_attr(file, "format_version", H5T_NATIVE_LLONG, &version, msg,
-                  cap))
-        return 0;
-    if (strcmp(format, MB_MODEL_FORMAT) != 0) {
-        snprintf(msg, cap, "format is '%s', not '%s'", format,
-                 MB_MODEL_FORMAT);
-        return 0;
-    }
-    if (version < 1 || version > MB_MODEL_FORMAT_VERSION) {
-        snprintf(msg, cap, "format version %lld; this mpibatch reads "
-                 "versions 1 to %d", version, MB_MODEL_FORMAT_VERSION);
-        return 0;
-    }
+    mb_err err;
+    if ((err = get_str_attr(file, "format", format, sizeof format)) ||
+        (err = get_attr(file, "format_version", H5T_NATIVE_LLONG, &version)))
+        return err;
+    if (strcmp(format, MB_MODEL_FORMAT) != 0)
+        return mb_error_set(MB_ERR_INPUT, "format is '%s', not '%s'", format,
+                            MB_MODEL_FORMAT);
+    if (version < 1 || version > MB_MODEL_FORMAT_VERSION)
+        return mb_error_set(MB_ERR_INPUT, "format version %lld; this mpibatch "
+                            "reads versions 1 to %d", version,
+                            MB_MODEL_FORMAT_VERSION);
     for (size_t i = 0; i < N_PARAM_ATTRS; i++) {
         char *field = (char *)&m->params + param_attrs[i].offset;
         if (version < param_attrs[i].since) {
@@ -427,33 +405,31 @@ static int get_header(hid_t file, mb_model *m, char *msg, size_t cap)
             *(double *)(void *)field = 0.0;
             continue;
         }
-        if (!get_attr(file, param_attrs[i].name, param_attrs[i].is_double
-                      ? H5T_NATIVE_DOUBLE : H5T_NATIVE_UINT, field, msg, cap))
-            return 0;
+        if ((err = get_attr(file, param_attrs[i].name, param_attrs[i].is_double
+                            ? H5T_NATIVE_DOUBLE : H5T_NATIVE_UINT, field)))
+            return err;
     }
-    if (!get_attr(file, "token_max", H5T_NATIVE_LLONG, &token_max, msg,
-                  cap) ||
-        !get_attr(file, "prefix_bytes", H5T_NATIVE_LLONG, &prefix, msg,
-                  cap) ||
-        !get_str_attr(file, "hash", hash, sizeof hash, msg, cap) ||
-        !get_attr(file, "train_documents", H5T_NATIVE_LONG,
-                  &m->n_train_docs, msg, cap))
-        return 0;
+    if ((err = get_attr(file, "token_max", H5T_NATIVE_LLONG, &token_max)) ||
+        (err = get_attr(file, "prefix_bytes", H5T_NATIVE_LLONG, &prefix)) ||
+        (err = get_str_attr(file, "hash", hash, sizeof hash)) ||
+        (err = get_attr(file, "train_documents", H5T_NATIVE_LONG,
+                        &m->n_train_docs)))
+        return err;
     if (token_max != MB_TOKEN_MAX || prefix != MB_FEATURES_PREFIX ||
-        strcmp(hash, HASH_NAME) != 0) {
-        snprintf(msg, cap, "features made with token_max %lld, prefix_bytes "
-                 "%lld, hash %s; this mpibatch uses %d, %d, %s", token_max,
-                 prefix, hash, MB_TOKEN_MAX, MB_FEATURES_PREFIX, HASH_NAME);
-        return 0;
-    }
-    return 1;
+        strcmp(hash, HASH_NAME) != 0)
+        return mb_error_set(MB_ERR_INPUT, "features made with token_max %lld, "
+                            "prefix_bytes %lld, hash %s; this mpibatch uses "
+                            "%d, %d, %s", token_max, prefix, hash,
+                            MB_TOKEN_MAX, MB_FEATURES_PREFIX, HASH_NAME);
+    return MB_OK;
 }
 
 /* Open dataset name and check it has rank 1 ([rows]) or, when cols > 0,
  * rank 2 ([rows, cols]); *rows == 0 on entry accepts any row count and
- * receives it.  Returns the dataset or -1 with msg set. */
+ * receives it.  Returns the dataset, or -1 with the message set
+ * (MB_ERR_INPUT). */
 static hid_t open_array(hid_t file, const char *name, hsize_t *rows,
-                        hsize_t cols, char *msg, size_t cap)
+                        hsize_t cols)
 {
     hsize_t dims[2] = {0, 0};
     int want = cols > 0 ? 2 : 1;
@@ -464,15 +440,15 @@ static hid_t open_array(hid_t file, const char *name, hsize_t *rows,
     if (rank == want) H5Sget_simple_extent_dims(space, dims, NULL);
     if (space >= 0) H5Sclose(space);
     if (d < 0) {
-        snprintf(msg, cap, "missing dataset '%s'", name);
+        mb_error_set(MB_ERR_INPUT, "missing dataset '%s'", name);
         return -1;
     }
     if (rank != want || (*rows && dims[0] != *rows) ||
         (cols && dims[1] != cols)) {
-        snprintf(msg, cap, "dataset '%s' has rank %d and %llu rows; expected "
-                 "rank %d, %llu rows and %llu columns", name, rank,
-                 (unsigned long long)dims[0], want,
-                 (unsigned long long)*rows, (unsigned long long)cols);
+        mb_error_set(MB_ERR_INPUT, "dataset '%s' has rank %d and %llu rows; "
+                     "expected rank %d, %llu rows and %llu columns", name,
+                     rank, (unsigned long long)dims[0], want,
+                     (unsigned long long)*rows, (unsigned long long)cols);
         H5Dclose(d);
         return -1;
     }
@@ -481,159 +457,144 @@ static hid_t open_array(hid_t file, const char *name, hsize_t *rows,
 }
 
 /* Read all of dataset d into mem; closes d. */
-static int read_all(hid_t d, hid_t mem_type, void *mem, const char *name,
-                    char *msg, size_t cap)
+static mb_err read_all(hid_t d, hid_t mem_type, void *mem, const char *name)
 {
     int ok = H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, mem) >= 0;
     H5Dclose(d);
-    if (!ok) snprintf(msg, cap, "cannot read dataset '%s'", name);
-    return ok;
+    return ok ? MB_OK
+              : mb_error_set(MB_ERR_INPUT, "cannot read dataset '%s'", name);
 }
 
-static int get_labels(hid_t file, mb_model *m, char *msg, size_t cap)
+static mb_err get_labels(hid_t file, mb_model *m)
 {
     hsize_t n = 0;
-    hid_t d = open_array(file, "labels", &n, 0, msg, cap), t;
+    hid_t d = open_array(file, "labels", &n, 0), t;
     char *names[MB_MODEL_MAX_LABELS] = {0};
-    int ok;
-    if (d < 0) return 0;
+    mb_err err;
+    if (d < 0) return MB_ERR_INPUT;
     if (n < 2 || n > MB_MODEL_MAX_LABELS) {
         H5Dclose(d);
-        snprintf(msg, cap, "%llu labels; need 2 to %d", (unsigned long long)n,
-                 MB_MODEL_MAX_LABELS);
-        return 0;
+        return mb_error_set(MB_ERR_INPUT, "%llu labels; need 2 to %d",
+                            (unsigned long long)n, MB_MODEL_MAX_LABELS);
     }
     t = mb_h5_utf8();
-    ok = read_all(d, t, names, "labels", msg, cap);
-    for (size_t k = 0; ok && k < n; k++) {
-        if (!names[k] || strlen(names[k]) > MB_MODEL_LABEL_MAX) {
-            snprintf(msg, cap, "label %zu is empty or longer than %d bytes",
-                     k, MB_MODEL_LABEL_MAX);
-            ok = 0;
-        } else
+    err = read_all(d, t, names, "labels");
+    for (size_t k = 0; !err && k < n; k++) {
+        if (!names[k] || strlen(names[k]) > MB_MODEL_LABEL_MAX)
+            err = mb_error_set(MB_ERR_INPUT, "label %zu is empty or longer "
+                               "than %d bytes", k, MB_MODEL_LABEL_MAX);
+        else
             strcpy(m->labels[k], names[k]);
     }
     for (size_t k = 0; k < n; k++) H5free_memory(names[k]);
     H5Tclose(t);
     m->n_labels = (size_t)n;
-    return ok;
+    return err;
 }
 
 /* The per-bucket arrays; their row counts must agree with /buckets. */
-static mb_err get_arrays(hid_t file, mb_model *m, sparse_model *s,
-                         char *msg, size_t cap)
+static mb_err get_arrays(hid_t file, mb_model *m, sparse_model *s)
 {
     hsize_t n = 0, k = m->n_labels;
-    hid_t d = open_array(file, "buckets", &n, 0, msg, cap);
+    hid_t d = open_array(file, "buckets", &n, 0);
+    mb_err err;
     if (d < 0) return MB_ERR_INPUT;
-    if (!sparse_alloc(s, (size_t)n, m->n_labels, msg, cap)) {
+    if ((err = sparse_alloc(s, (size_t)n, m->n_labels)) != MB_OK) {
         H5Dclose(d);
-        return MB_ERR_NOMEM;
+        return err;
     }
-    if (!read_all(d, H5T_NATIVE_UINT32, s->buckets, "buckets", msg, cap))
-        return MB_ERR_INPUT;
-    if ((d = open_array(file, "idf", &n, 0, msg, cap)) < 0 ||
-        !read_all(d, H5T_NATIVE_FLOAT, s->idf, "idf", msg, cap))
-        return MB_ERR_INPUT;
-    if ((d = open_array(file, "weights", &n, k, msg, cap)) < 0 ||
-        !read_all(d, H5T_NATIVE_FLOAT, s->weights, "weights", msg, cap))
-        return MB_ERR_INPUT;
-    if ((d = open_array(file, "bias", &k, 0, msg, cap)) < 0 ||
-        !read_all(d, H5T_NATIVE_DOUBLE, m->bias, "bias", msg, cap))
-        return MB_ERR_INPUT;
-    return MB_OK;
+    if ((err = read_all(d, H5T_NATIVE_UINT32, s->buckets, "buckets")))
+        return err;
+    if ((d = open_array(file, "idf", &n, 0)) < 0) return MB_ERR_INPUT;
+    if ((err = read_all(d, H5T_NATIVE_FLOAT, s->idf, "idf"))) return err;
+    if ((d = open_array(file, "weights", &n, k)) < 0) return MB_ERR_INPUT;
+    if ((err = read_all(d, H5T_NATIVE_FLOAT, s->weights, "weights")))
+        return err;
+    if ((d = open_array(file, "bias", &k, 0)) < 0) return MB_ERR_INPUT;
+    return read_all(d, H5T_NATIVE_DOUBLE, m->bias, "bias");
 }
 
 /* One model's header, labels and sparse rows, not yet in a table. */
-static mb_err read_one(mb_model *m, hid_t file, sparse_model *s, char *msg,
-                       size_t cap)
+static mb_err read_one(mb_model *m, hid_t file, sparse_model *s)
 {
-    if (get_header(file, m, msg, cap) && get_labels(file, m, msg, cap) &&
-        header_ok(m, msg, cap))
-        return get_arrays(file, m, s, msg, cap);
-    return MB_ERR_INPUT;
+    mb_err err;
+    if ((err = get_header(file, m)) || (err = get_labels(file, m)) ||
+        (err = header_ok(m)))
+        return err;
+    return get_arrays(file, m, s);
 }
 
-static mb_err load_one(mb_model *m, hid_t file, char *msg, size_t cap)
+static mb_err load_one(mb_model *m, hid_t file)
 {
     sparse_model s = {0};
-    mb_err err = read_one(m, file, &s, msg, cap);
+    mb_err err = read_one(m, file, &s);
     if (err == MB_OK)
-        err = model_from_sparse(m, &s, NULL, msg, cap);
+        err = model_from_sparse(m, &s, NULL);
     sparse_free(&s);
     return err;
 }
 
 /* A sub-model scores folded main features: it needs no more buckets. */
-static int sub_fits(const mb_model *m, const mb_model *sub, char *msg,
-                    size_t cap)
+static mb_err sub_fits(const mb_model *m, const mb_model *sub)
 {
-    if (sub->params.hash_bits <= m->params.hash_bits) return 1;
-    snprintf(msg, cap, "has 2^%u buckets, more than the main model's 2^%u",
-             sub->params.hash_bits, m->params.hash_bits);
-    return 0;
+    if (sub->params.hash_bits <= m->params.hash_bits) return MB_OK;
+    return mb_error_set(MB_ERR_INPUT, "has 2^%u buckets, more than the main "
+                        "model's 2^%u", sub->params.hash_bits,
+                        m->params.hash_bits);
 }
 
 /* Level 2 (format version 2, levels = 2): /sub/<label> where present. */
-static mb_err load_subs(mb_model *m, hid_t file, char *msg, size_t cap)
+static mb_err load_subs(mb_model *m, hid_t file)
 {
     hid_t top = H5Lexists(file, "sub", H5P_DEFAULT) > 0
                     ? H5Gopen2(file, "sub", H5P_DEFAULT) : -1;
     mb_err err = MB_OK;
-    if (top < 0) {
-        snprintf(msg, cap, "levels is 2 but there is no group 'sub'");
-        return MB_ERR_INPUT;
-    }
+    if (top < 0)
+        return mb_error_set(MB_ERR_INPUT,
+                            "levels is 2 but there is no group 'sub'");
     if (!(m->sub = calloc(m->n_labels, sizeof *m->sub))) {
         H5Gclose(top);
-        snprintf(msg, cap, "no memory for the sub-topic models");
-        return MB_ERR_NOMEM;
+        return mb_error_set(MB_ERR_NOMEM, "no memory for the sub-topic models");
     }
     for (size_t k = 0; !err && k < m->n_labels; k++) {
-        char why[300];
         hid_t g;
         if (H5Lexists(top, m->labels[k], H5P_DEFAULT) <= 0) continue;
         if ((g = H5Gopen2(top, m->labels[k], H5P_DEFAULT)) < 0) {
-            snprintf(why, sizeof why, "cannot open the group");
-            err = MB_ERR_INPUT;
+            err = mb_error_set(MB_ERR_INPUT, "cannot open the group");
         } else {
-            err = load_one(&m->sub[k], g, why, sizeof why);
+            err = load_one(&m->sub[k], g);
             H5Gclose(g);
         }
-        if (!err && !sub_fits(m, &m->sub[k], why, sizeof why))
-            err = MB_ERR_INPUT;
+        if (!err)
+            err = sub_fits(m, &m->sub[k]);
         if (err)
-            snprintf(msg, cap, "sub-model 'sub/%s': %s", m->labels[k], why);
+            mb_error_set(err, "sub-model 'sub/%s': %s", m->labels[k],
+                         mb_error_message());
     }
     H5Gclose(top);
     return err;
 }
 
-/* Format version 1 has one level and no 'levels' attribute. */
 /* Format version 1 has one level and no 'levels' attribute.  The main
  * table is built last, once everything else has loaded (see
  * model_from_sparse). */
 static mb_err load_open_file(mb_model *m, hid_t file, int want_levels,
-                             const mb_model_table_at *at, char *msg,
-                             size_t cap)
+                             const mb_model_table_at *at)
 {
     long long version = 0, levels = 1;
     sparse_model s = {0};
-    mb_err err = read_one(m, file, &s, msg, cap);
-    if (!err && (!get_attr(file, "format_version", H5T_NATIVE_LLONG, &version,
-                           msg, cap) ||
-                 (version >= 2 && !get_attr(file, "levels", H5T_NATIVE_LLONG,
-                                            &levels, msg, cap))))
-        err = MB_ERR_INPUT;
-    if (!err && levels != 1 && levels != 2) {
-        snprintf(msg, cap, "levels is %lld; this mpibatch reads 1 or 2",
-                 levels);
-        err = MB_ERR_INPUT;
-    }
-    if (!err && levels == 2 && want_levels == 2)
-        err = load_subs(m, file, msg, cap);
+    mb_err err = read_one(m, file, &s);
     if (!err)
-        err = model_from_sparse(m, &s, at, msg, cap);
+        err = get_attr(file, "format_version", H5T_NATIVE_LLONG, &version);
+    if (!err && version >= 2)
+        err = get_attr(file, "levels", H5T_NATIVE_LLONG, &levels);
+    if (!err && levels != 1 && levels != 2)
+        err = mb_error_set(MB_ERR_INPUT, "levels is %lld; this mpibatch reads "
+                           "1 or 2", levels);
+    if (!err && levels == 2 && want_levels == 2)
+        err = load_subs(m, file);
+    if (!err)
+        err = model_from_sparse(m, &s, at);
     sparse_free(&s);
     return err;
 }
@@ -651,22 +612,24 @@ mb_err mb_model_load_levels(mb_model *m, const char *path, int levels)
 mb_err mb_model_load_into(mb_model *m, const char *path, int levels,
                           const mb_model_table_at *at)
 {
-    char msg[400] = "";
     const char *refused;
     hid_t file;
     mb_err err;
     memset(m, 0, sizeof *m);
     mb_h5_quiet(); /* reported through h5_error */
     if (access(path, R_OK) != 0)
-        return file_error(MB_ERR_INPUT, path, "%s", strerror(errno));
+        return in_file(mb_error_set(MB_ERR_INPUT, "%s", strerror(errno)),
+                       path);
     if ((file = mb_h5_open_read(path, &refused)) < 0)
-        return refused ? file_error(MB_ERR_INPUT, path, "%s", refused)
-                       : h5_error(MB_ERR_INPUT, path, "not a readable HDF5 file");
-    err = load_open_file(m, file, levels, at, msg, sizeof msg);
+        return in_file(refused ? mb_error_set(MB_ERR_INPUT, "%s", refused)
+                               : h5_error(MB_ERR_INPUT,
+                                          "not a readable HDF5 file"),
+                       path);
+    err = load_open_file(m, file, levels, at);
     H5Fclose(file);
     if (err) {
         mb_model_free(m);
-        return file_error(err, path, "%s", msg);
+        return in_file(err, path);
     }
     return MB_OK;
 }
@@ -756,43 +719,34 @@ static void unpack_rows(sparse_model *s, const unsigned char *in, size_t k)
     }
 }
 
-/* Check the header and the length (rows: whether the main rows follow);
- * msg gets the problem. */
-static int packed_ok(const pack_header *h, const mb_model *m, size_t len,
-                     int rows, char *msg, size_t cap)
+/* Check the header and the length (rows: whether the main rows follow). */
+static mb_err packed_ok(const pack_header *h, const mb_model *m, size_t len,
+                        int rows)
 {
     size_t row = rows ? sizeof(uint32_t) + (m->n_labels + 1) * sizeof(float)
                       : 0;
-    if (memcmp(h->magic, PACK_MAGIC, sizeof h->magic) != 0) {
-        snprintf(msg, cap, "not a packed model");
-        return 0;
-    }
-    if (!header_ok(m, msg, cap)) return 0;
-    if (h->levels != 1 && h->levels != 2) {
-        snprintf(msg, cap, "levels %llu", (unsigned long long)h->levels);
-        return 0;
-    }
+    mb_err err;
+    if (memcmp(h->magic, PACK_MAGIC, sizeof h->magic) != 0)
+        return mb_error_set(MB_ERR_INPUT, "not a packed model");
+    if ((err = header_ok(m)) != MB_OK) return err;
+    if (h->levels != 1 && h->levels != 2)
+        return mb_error_set(MB_ERR_INPUT, "levels %llu",
+                            (unsigned long long)h->levels);
     if ((rows && h->n_active > (len - sizeof *h) / row) ||
         (!rows && h->n_active > ((uint64_t)1 << m->params.hash_bits)) ||
-        (h->levels == 1 && len - sizeof *h != (size_t)h->n_active * row)) {
-        snprintf(msg, cap, "%zu bytes do not hold %llu rows", len,
-                 (unsigned long long)h->n_active);
-        return 0;
-    }
-    return 1;
+        (h->levels == 1 && len - sizeof *h != (size_t)h->n_active * row))
+        return mb_error_set(MB_ERR_INPUT, "%zu bytes do not hold %llu rows",
+                            len, (unsigned long long)h->n_active);
+    return MB_OK;
 }
 
 static mb_err unpack(mb_model *m, const void *buf, size_t len, float *table);
 
-/* The sub-models that follow the main rows in[0..len); msg gets the
- * problem. */
-static mb_err unpack_subs(mb_model *m, const unsigned char *in, size_t len,
-                          char *msg, size_t cap)
+/* The sub-models that follow the main rows in[0..len). */
+static mb_err unpack_subs(mb_model *m, const unsigned char *in, size_t len)
 {
-    if (!(m->sub = calloc(m->n_labels, sizeof *m->sub))) {
-        snprintf(msg, cap, "no memory for the sub-topic models");
-        return MB_ERR_NOMEM;
-    }
+    if (!(m->sub = calloc(m->n_labels, sizeof *m->sub)))
+        return mb_error_set(MB_ERR_NOMEM, "no memory for the sub-topic models");
     for (size_t k = 0; k < m->n_labels; k++) {
         uint64_t n;
         mb_err err;
@@ -801,17 +755,15 @@ static mb_err unpack_subs(mb_model *m, const unsigned char *in, size_t len,
         in += sizeof n;
         len -= sizeof n;
         if (n > len) break;
-        if (n && (err = unpack(&m->sub[k], in, (size_t)n, NULL))) {
-            snprintf(msg, cap, "sub-model %zu: %s", k, mb_error_message());
-            return err;
-        }
-        if (n && !sub_fits(m, &m->sub[k], msg, cap)) return MB_ERR_INPUT;
+        if (n && (err = unpack(&m->sub[k], in, (size_t)n, NULL)))
+            return mb_error_set(err, "sub-model %zu: %s", k,
+                                mb_error_message());
+        if (n && (err = sub_fits(m, &m->sub[k]))) return err;
         in += n;
         len -= (size_t)n;
         if (k + 1 == m->n_labels && len == 0) return MB_OK;
     }
-    snprintf(msg, cap, "sub-model lengths do not add up");
-    return MB_ERR_INPUT;
+    return mb_error_set(MB_ERR_INPUT, "sub-model lengths do not add up");
 }
 
 /* table NULL: the main rows follow the header and fill m's own table;
@@ -820,17 +772,18 @@ static mb_err unpack(mb_model *m, const void *buf, size_t len, float *table)
 {
     pack_header h;
     sparse_model s = {0};
-    char msg[256] = "too short for a packed model";
-    mb_err err = MB_ERR_INPUT;
+    mb_err err;
     memset(m, 0, sizeof *m);
-    if (len >= sizeof h) {
-        memcpy(&h, buf, sizeof h);
-        m->n_labels = (size_t)h.n_labels;
-        m->params = h.params;
-    }
-    if (len >= sizeof h && packed_ok(&h, m, len, !table, msg, sizeof msg) &&
-        sparse_alloc(&s, table ? 0 : (size_t)h.n_active, m->n_labels, msg,
-                     sizeof msg)) {
+    if (len < sizeof h)
+        return mb_error_set(MB_ERR_INPUT,
+                            "packed model: too short for a packed model");
+    memcpy(&h, buf, sizeof h);
+    m->n_labels = (size_t)h.n_labels;
+    m->params = h.params;
+    err = packed_ok(&h, m, len, !table);
+    if (!err)
+        err = sparse_alloc(&s, table ? 0 : (size_t)h.n_active, m->n_labels);
+    if (!err) {
         m->n_train_docs = (long)h.n_train_docs;
         memcpy(m->bias, h.bias, sizeof m->bias);
         for (size_t k = 0; k < m->n_labels; k++)
@@ -843,20 +796,19 @@ static mb_err unpack(mb_model *m, const void *buf, size_t len, float *table)
             m->table = table;
             m->table_borrowed = 1;
             mb_model_index(m);
-            err = MB_OK;
         } else {
             unpack_rows(&s, (const unsigned char *)buf + sizeof h,
                         m->n_labels);
-            err = model_from_sparse(m, &s, NULL, msg, sizeof msg);
+            err = model_from_sparse(m, &s, NULL);
         }
         if (!err && h.levels == 2)
             err = unpack_subs(m, (const unsigned char *)buf + sizeof h + rows,
-                              len - sizeof h - rows, msg, sizeof msg);
+                              len - sizeof h - rows);
     }
     sparse_free(&s);
     if (err) {
         mb_model_free(m);
-        return mb_error_set(err, "packed model: %s", msg);
+        return mb_error_set(err, "packed model: %s", mb_error_message());
     }
     return MB_OK;
 }
