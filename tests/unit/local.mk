@@ -12,10 +12,22 @@ UNIT_TESTS = \
 	tests/unit/test_euler_sum tests/unit/test_exec_lines \
 	tests/unit/test_status tests/unit/test_corpus tests/unit/test_import \
 	tests/unit/test_ring \
-	tests/unit/test_train tests/unit/test_classify tests/unit/test_stage
+	tests/unit/test_train tests/unit/test_classify tests/unit/test_stage \
+	tests/unit/test_plugin
 check_PROGRAMS += $(UNIT_TESTS)
 # Each suite runs with a TMPDIR of its own (own_tmp.sh says why).
 LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/unit/own_tmp.sh
 TESTS += $(UNIT_TESTS)
+# test_plugin loads kernel libraries that call mpibatch's functions, as the
+# program does (Makefile.am): it exports its symbols.
+tests_unit_test_plugin_LDFLAGS = $(AM_LDFLAGS) -Wl,--export-dynamic
+check_DATA += tests/unit/libmbincomplete.so
 endif
-EXTRA_DIST += tests/unit/own_tmp.sh tests/unit/unit.h tests/unit/unit_mpi.h tests/unit/unit_dir.h tests/lsan.supp
+
+# A kernel library of the right ABI version with broken kernels (test_plugin).
+tests/unit/libmbincomplete.so: $(srcdir)/tests/unit/plugin_incomplete.c $(pkginclude_HEADERS)
+	@$(MKDIR_P) tests/unit
+	$(PLUGIN_BUILD) -o $@ $(srcdir)/tests/unit/plugin_incomplete.c
+CLEANFILES += tests/unit/libmbincomplete.so
+EXTRA_DIST += tests/unit/own_tmp.sh tests/unit/unit.h tests/unit/unit_mpi.h tests/unit/unit_dir.h tests/lsan.supp \
+	tests/unit/plugin_incomplete.c
