@@ -40,16 +40,20 @@ static mb_err temp_file(const char *target, char **out)
 
 static mb_err stage(mb_staged *s, const char *target)
 {
+    mb_url u;
+    mb_err rc;
     memset(s, 0, sizeof *s);
     if (!(s->target = strdup(target)))
         return mb_error_set(MB_ERR_NOMEM, "out of memory");
     s->remote = mb_url_is_remote(target);
-    if (!s->remote)
-        return (s->local = strdup(target)) ? MB_OK : mb_error_set(MB_ERR_NOMEM, "out of memory");
-    mb_url u;
-    mb_err rc = mb_url_parse(target, &u); /* scheme and credentials, before any work */
+    /* A URL's scheme and credentials are checked before any work; a local
+     * target is its path (a file:// URL's without the scheme). */
+    if ((rc = mb_url_parse(target, &u)) != MB_OK)
+        return rc;
+    if (!s->remote && !(s->local = strdup(u.path)))
+        rc = mb_error_set(MB_ERR_NOMEM, "out of memory");
     mb_url_free(&u);
-    return rc == MB_OK ? temp_file(target, &s->local) : rc;
+    return rc == MB_OK && s->remote ? temp_file(target, &s->local) : rc;
 }
 
 mb_err mb_stage_output(mb_staged *s, const char *target)

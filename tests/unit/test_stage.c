@@ -1,11 +1,11 @@
 /* test_stage.c - local temporary files standing in for URL inputs and
  * outputs (stage.c), against a small HTTP server run by the suite on the
- * loopback interface: plain paths pass through untouched; a URL's
- * temporary file is in $TMPDIR, keeps the URL's extension (not its
- * query), is fetched for an input, uploaded by commit for an output, and
- * is gone after release; a bad URL, a missing object, a failed upload and
- * an unusable $TMPDIR fail with a message naming them, and leave no file
- * behind. */
+ * loopback interface: plain paths pass through untouched and a file://
+ * URL is its path; a URL's temporary file is in $TMPDIR, keeps the URL's
+ * extension (not its query), is fetched for an input, uploaded by commit
+ * for an output, and is gone after release; a bad URL, a missing object,
+ * a failed upload and an unusable $TMPDIR fail with a message naming
+ * them, and leave no file behind. */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -216,6 +216,30 @@ START_TEST(plain_paths_pass_through)
 }
 END_TEST
 
+/* A file:// URL is a local file (docs/storage.md): its path is used. */
+START_TEST(file_urls_are_their_paths)
+{
+    char path[sizeof DIR_TEMPLATE + 16], file_url[sizeof DIR_TEMPLATE + 32], text[64];
+    mb_staged s;
+    snprintf(path, sizeof path, "%s/out.h5", dir);
+    snprintf(file_url, sizeof file_url, "file://%s", path);
+    ck_assert_int_eq(mb_stage_output(&s, file_url), MB_OK);
+    ck_assert_int_eq(s.remote, 0);
+    ck_assert_str_eq(s.local, path);
+    ck_assert_str_eq(s.target, file_url);
+    write_file(s.local, "results\n");
+    ck_assert_int_eq(mb_stage_commit(&s, &opts), MB_OK);
+    mb_stage_release(&s);
+    ck_assert_int_eq(mb_stage_input(&s, file_url, &opts), MB_OK);
+    ck_assert_str_eq(s.local, path);
+    read_file(s.local, text, sizeof text);
+    ck_assert_str_eq(text, "results\n");
+    mb_stage_release(&s);
+    ck_assert_int_eq(mb_test_dir_entries(dir), 1);
+    ck_assert_int_eq(srv.requests, 0);
+}
+END_TEST
+
 START_TEST(url_input_is_fetched_to_a_temporary)
 {
     char text[64];
@@ -327,6 +351,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, plain_paths_pass_through);
+    tcase_add_test(tc, file_urls_are_their_paths);
     tcase_add_test(tc, url_input_is_fetched_to_a_temporary);
     tcase_add_test(tc, url_output_is_uploaded_by_commit);
     tcase_add_test(tc, extensions_of_the_name_only);
