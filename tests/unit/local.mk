@@ -11,10 +11,18 @@ UNIT_TESTS = \
 	tests/unit/test_schedule \
 	tests/unit/test_euler_sum tests/unit/test_exec_lines \
 	tests/unit/test_status tests/unit/test_corpus tests/unit/test_import \
-	tests/unit/test_ring
+	tests/unit/test_ring \
+	tests/unit/test_request
 check_PROGRAMS += $(UNIT_TESTS)
 # Each suite runs with a TMPDIR of its own (own_tmp.sh says why).
 LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/unit/own_tmp.sh
 TESTS += $(UNIT_TESTS)
+# The I/O suites start tests/io/objserver.py (unit_objserver.h); they find
+# it through top_srcdir in the environment of make check, else here.
+UNIT_OBJSERVER_CPPFLAGS = $(AM_CPPFLAGS) -DMB_TEST_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_request_CPPFLAGS = $(UNIT_OBJSERVER_CPPFLAGS)
+tests_unit_test_transfer_CPPFLAGS = $(UNIT_OBJSERVER_CPPFLAGS)
+tests_unit_test_upload_CPPFLAGS = $(UNIT_OBJSERVER_CPPFLAGS)
 endif
-EXTRA_DIST += tests/unit/own_tmp.sh tests/unit/unit.h tests/unit/unit_mpi.h tests/unit/unit_dir.h tests/lsan.supp
+EXTRA_DIST += tests/unit/own_tmp.sh tests/unit/unit.h tests/unit/unit_mpi.h tests/unit/unit_dir.h \
+	tests/unit/unit_objserver.h tests/lsan.supp
