@@ -12,7 +12,8 @@ UNIT_TESTS = \
 	tests/unit/test_euler_sum tests/unit/test_exec_lines \
 	tests/unit/test_status tests/unit/test_corpus tests/unit/test_import \
 	tests/unit/test_ring \
-	tests/unit/test_request tests/unit/test_transfer tests/unit/test_upload
+	tests/unit/test_request tests/unit/test_transfer tests/unit/test_upload \
+	tests/unit/test_exec
 check_PROGRAMS += $(UNIT_TESTS)
 # Each suite runs with a TMPDIR of its own (own_tmp.sh says why).
 LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/unit/own_tmp.sh
