@@ -45,6 +45,9 @@ typedef struct run {
 
 static char dir[256];
 
+/* One scratch directory per run, made and removed by the runner (an
+ * unchecked fixture), so that a failed test leaves nothing; emptied before
+ * each test. */
 static void make_dir(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -54,7 +57,16 @@ static void make_dir(void)
 
 static void remove_dir(void)
 {
+    char logs[512];
+    snprintf(logs, sizeof logs, "%s/logs", dir);
+    mb_test_dir_remove(logs);
     mb_test_dir_remove(dir);
+}
+
+static void empty_dir(void)
+{
+    remove_dir();
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
 }
 
 /* dir/name with text written to it; the path into out. */
@@ -541,7 +553,8 @@ int main(int argc, char **argv)
 {
     Suite *s = suite_create("exec");
     TCase *tc = tcase_create("exec");
-    tcase_add_checked_fixture(tc, make_dir, remove_dir);
+    tcase_add_unchecked_fixture(tc, make_dir, remove_dir);
+    tcase_add_checked_fixture(tc, empty_dir, NULL);
     tcase_add_test(tc, recorded_fields_and_reasons);
     tcase_add_test(tc, long_output_and_error);
     tcase_add_test(tc, shell_quoting);

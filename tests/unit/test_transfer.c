@@ -68,6 +68,9 @@ static void assert_file(const char *path, const char *want, size_t n)
     free(got);
 }
 
+/* One scratch directory per run, made and removed by the runner itself
+ * (an unchecked fixture), so that a failed test leaves nothing; emptied
+ * before each test. */
 static void make_dir(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -78,6 +81,12 @@ static void make_dir(void)
 static void remove_dir(void)
 {
     mb_test_dir_remove(dir);
+}
+
+static void empty_dir(void)
+{
+    mb_test_dir_remove(dir);
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
 }
 
 START_TEST(fetch_range_by_range)
@@ -375,7 +384,8 @@ int main(void)
     mb_test_server_start(&plain, NULL);
     mb_test_server_start(&norange, nr);
     tcase_set_timeout(tc, 60);
-    tcase_add_checked_fixture(tc, make_dir, remove_dir);
+    tcase_add_unchecked_fixture(tc, make_dir, remove_dir);
+    tcase_add_checked_fixture(tc, empty_dir, NULL);
     tcase_add_test(tc, fetch_range_by_range);
     tcase_add_test(tc, fetch_whole_parts_needs_no_extra_request);
     tcase_add_test(tc, fetch_failure_leaves_nothing);
