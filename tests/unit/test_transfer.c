@@ -230,9 +230,11 @@ static char *read_all(const char *src, const mb_url_opts *o, size_t n, size_t *l
     *len = 0;
     ck_assert_ptr_nonnull(buf);
     ck_assert_int_eq(mb_url_reader_open(&r, src, o), MB_OK);
-    do {
+    for (;;) {
         ck_assert_int_eq(mb_url_reader_read(r, buf, n, &got), MB_OK);
         ck_assert_uint_le(got, n);
+        if (got == 0)
+            break;
         if (*len + got > cap) {
             cap = 2 * (*len + got);
             out = realloc(out, cap);
@@ -240,7 +242,7 @@ static char *read_all(const char *src, const mb_url_opts *o, size_t n, size_t *l
         }
         memcpy(out + *len, buf, got);
         *len += got;
-    } while (got > 0);
+    }
     /* The end stays the end. */
     ck_assert_int_eq(mb_url_reader_read(r, buf, n, &got), MB_OK);
     ck_assert_uint_eq(got, 0);
