@@ -192,7 +192,8 @@ START_TEST(too_many_parts)
     ck_assert_ptr_nonnull(strstr(mb_error_message(), "cannot upload s3://bucket/huge.bin in 10001 "
                                                      "parts (at most 10000): raise --part-size"));
     ck_assert_int_eq(mb_test_requests(&plain, "PUT"), 0);
-    ck_assert_int_eq(mb_test_requests(&plain, "DELETE"), 1); /* the started upload is dropped */
+    /* An upload started before the count was known is not left behind. */
+    ck_assert_int_eq(mb_test_requests(&plain, "DELETE"), mb_test_requests(&plain, "POST"));
     mb_url_free(&u);
     fclose(fp);
     free(data);
