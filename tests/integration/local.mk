@@ -15,7 +15,7 @@ INTEGRATION_TESTS = \
 	tests/integration/cli.sh tests/integration/docs_agree.sh \
 	tests/integration/euler_ranks.sh tests/integration/sleep.sh \
 	tests/integration/bad_input.sh tests/integration/bad_inputs.sh \
-	tests/integration/classify.sh tests/integration/levels.sh \
+	tests/integration/classify.sh tests/integration/levels.sh tests/integration/input.sh \
 	tests/integration/arxiv_accuracy.sh \
 	tests/integration/exec.sh tests/integration/plugin.sh tests/integration/plugin_installed.sh \
 	tests/integration/resume.sh tests/integration/retries.sh \
