@@ -43,6 +43,18 @@ static mb_err h5_error(const char *what, const char *path)
     return mb_error_set(MB_ERR_IO, "%s '%s': %s", what, path, mb_h5_reason(why, sizeof why));
 }
 
+/* /tasks/status codes by mb_err value (docs/user-guide.md, Output). */
+static const char *const status_names[] = {
+    "ok", "usage_error", "bad_input", "io_error", "out_of_memory", "mpi_error",
+    "internal_error", "failed"
+};
+enum { NSTATUS = sizeof status_names / sizeof status_names[0] };
+
+const char *mb_output_status_name(int code)
+{
+    return code >= 0 && code < NSTATUS ? status_names[code] : "unknown";
+}
+
 static hid_t make_dataset(hid_t group, const char *name, hid_t type, unsigned count)
 {
     hsize_t dims[2] = {0, count}, maxd[2] = {H5S_UNLIMITED, count};
