@@ -20,7 +20,7 @@ INTEGRATION_TESTS = \
 	tests/integration/exec.sh tests/integration/plugin.sh tests/integration/plugin_installed.sh \
 	tests/integration/resume.sh tests/integration/retries.sh \
 	tests/integration/speculate.sh tests/integration/status.sh tests/integration/status_page.sh \
-	tests/integration/export.sh \
+	tests/integration/export.sh tests/integration/python_read.sh \
 	tests/integration/ring.sh tests/integration/ring_errors.sh \
 	tests/integration/bench_scripts.sh
 TESTS += $(INTEGRATION_TESTS)
