@@ -79,9 +79,14 @@ static mb_err apply_flags(cJSON *spec, const char *cmd, const mb_option *const *
         eq = strchr(arg, '=');
         snprintf(name, sizeof name, "%.*s", (int)(eq ? eq - arg - 2 : (long)strlen(arg + 2)), arg + 2);
         const mb_option *o = mb_options_find(tables, name);
-        if (!o)
+        if (!o) {
+            const char *near = mb_options_suggest(tables, NULL, name);
+            if (near)
+                return mb_error_set(MB_ERR_USAGE, "unknown option --%s for '%s' (did you mean "
+                                    "--%s? see mpibatch help %s)", name, cmd, near, cmd);
             return mb_error_set(MB_ERR_USAGE, "unknown option --%s for '%s' (see mpibatch help %s)",
                                 name, cmd, cmd);
+        }
         if (eq)
             value = eq + 1;
         else if (o->type == MB_OPT_BOOL)
@@ -130,7 +135,71 @@ static mb_err read_file(const char *path, const char *name, char **text)
     return MB_OK;
 }
 
-/* `run FILE [flags]`: the file's spec, then the flags on top. */
+/* Whether the option names a file or folder (by its placeholder). */
+static int is_path_option(const mb_option *o)
+{
+    return o->type == MB_OPT_STR && o->meta &&
+           (!strcmp(o->meta, "FILE") || !strcmp(o->meta, "DIR") || !strcmp(o->meta, "LIB"));
+}
+
+/* Make the string item, a path relative to the job file, relative to the
+ * current directory instead: dir/path.  Absolute paths, URLs and paths
+ * of a job file in the current directory stay as they are. */
+static mb_err rebase_path(cJSON *item, const char *dir, size_t dirlen)
+{
+    const char *p = item->valuestring;
+    char *joined;
+    if (dirlen == 0 || p[0] == '/' || p[0] == '\0' || mb_url_is_remote(p))
+        return MB_OK;
+    if (!(joined = malloc(dirlen + strlen(p) + 2)))
+        return mb_error_set(MB_ERR_NOMEM, "out of memory");
+    sprintf(joined, "%.*s/%s", (int)dirlen, dir, p);
+    free(item->valuestring);
+    item->valuestring = joined;
+    return MB_OK;
+}
+
+/* The job file's folder, as a prefix of path: its length, 0 when the
+ * file is in the current directory or at a URL (whose paths stay as they
+ * are: relative to the current directory). */
+static size_t job_dir_len(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (mb_url_is_remote(path) || !slash)
+        return 0;
+    return slash == path ? 1 : (size_t)(slash - path);
+}
+
+/* `run FILE`: the spec in the file, its paths relative to the file.  The
+ * plug-in library is rebased before the spec is validated (which loads
+ * it), the kernel's path options after. */
+static mb_err job_from_file_text(const char *text, const char *path, mb_job *job)
+{
+    size_t dirlen = job_dir_len(path);
+    cJSON *spec = cJSON_ParseWithOpts(text, NULL, 1), *item, *lib;
+    mb_err rc = MB_OK;
+    memset(job, 0, sizeof *job);
+    if (!spec) /* for the message with the line and column */
+        return mb_job_from_text(text, path, job);
+    lib = cJSON_GetObjectItemCaseSensitive(spec, "kernel-lib");
+    if (cJSON_IsString(lib) && (rc = rebase_path(lib, path, dirlen)) != MB_OK) {
+        cJSON_Delete(spec);
+        return rc;
+    }
+    if ((rc = mb_job_from_spec(spec, path, job)) != MB_OK) /* it owns spec now */
+        return rc;
+    const mb_option *const tables[] = {job->kernel->options, mb_job_options, mb_url_options, NULL};
+    cJSON_ArrayForEach(item, spec) {
+        const mb_option *o = mb_options_find(tables, item->string);
+        if (o && is_path_option(o) && cJSON_IsString(item) &&
+            (rc = rebase_path(item, path, dirlen)) != MB_OK)
+            break;
+    }
+    return rc;
+}
+
+/* `run FILE [flags]`: the file's spec, then the flags on top (their paths
+ * relative to the current directory, as on any command line). */
 static mb_err spec_from_file(int argc, char **argv, cJSON **spec)
 {
     char *text = NULL;
@@ -147,7 +216,7 @@ static mb_err spec_from_file(int argc, char **argv, cJSON **spec)
     mb_stage_release(&job);
     if (rc != MB_OK)
         return rc;
-    rc = mb_job_from_text(text, argv[2], &probe); /* validates the file alone first */
+    rc = job_from_file_text(text, argv[2], &probe); /* validates the file alone first */
     free(text);
     if (rc != MB_OK) {
         mb_job_free(&probe);

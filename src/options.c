@@ -16,6 +16,66 @@ const mb_option *mb_options_find(const mb_option *const *tables, const char *nam
     return NULL;
 }
 
+/* Levenshtein distance between a and b, or a large number when either is
+ * longer than the longest option name worth comparing. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    enum { MAXLEN = 40 };
+    size_t la = strlen(a), lb = strlen(b), row[MAXLEN + 1];
+    if (la > MAXLEN || lb > MAXLEN)
+        return (size_t)-1;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+/* How far candidate is from name: the edit distance, scaled so that a
+ * longer common prefix breaks ties ("retry" is nearer "retries" than
+ * "report"); (size_t)-1 when they differ in more than half the longer
+ * one's letters, too far to be a misspelling. */
+static size_t closeness(const char *name, const char *candidate)
+{
+    size_t d = edit_distance(name, candidate), la = strlen(name), lb = strlen(candidate);
+    size_t limit = (la > lb ? la : lb) / 2, prefix = 0;
+    if (d > (limit > 1 ? limit : 1))
+        return (size_t)-1;
+    while (prefix < 63 && name[prefix] && name[prefix] == candidate[prefix])
+        prefix++;
+    return d * 64 + (63 - prefix);
+}
+
+const char *mb_options_suggest(const mb_option *const *tables, const char *const *extra,
+                               const char *name)
+{
+    const char *best = NULL;
+    size_t best_d = (size_t)-1, d;
+    for (size_t t = 0; tables[t]; t++)
+        for (const mb_option *o = tables[t]; o->name; o++)
+            if ((d = closeness(name, o->name)) < best_d) {
+                best_d = d;
+                best = o->name;
+            }
+    for (size_t i = 0; extra && extra[i]; i++)
+        if ((d = closeness(name, extra[i])) < best_d) {
+            best_d = d;
+            best = extra[i];
+        }
+    return best;
+}
+
 const char *mb_options_clash(const mb_option *const *tables)
 {
     for (size_t t = 0; tables[t]; t++)
@@ -170,8 +230,13 @@ mb_err mb_options_validate(cJSON *spec, const mb_option *const *tables,
         mb_err rc;
         if (skipped(skip, item->string))
             continue;
-        if (!(o = mb_options_find(tables, item->string)))
+        if (!(o = mb_options_find(tables, item->string))) {
+            const char *near = mb_options_suggest(tables, skip, item->string);
+            if (near)
+                return mb_error_set(MB_ERR_USAGE, "%s: unknown key '%s' (did you mean '%s'?)",
+                                    where, item->string, near);
             return mb_error_set(MB_ERR_USAGE, "%s: unknown key '%s'", where, item->string);
+        }
         if ((rc = check_value(o, item, where)) != MB_OK)
             return rc;
     }

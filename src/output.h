@@ -48,4 +48,10 @@ mb_err mb_output_close(mb_output *out, const char *const *hosts, int nranks,
 /* Close and remove the temporary file; for runs that fail. NULL is fine. */
 void mb_output_discard(mb_output *out);
 
+/* The name of a /tasks/status code (the mb_err a task ended with): "ok",
+ * "usage_error", "bad_input", "io_error", "out_of_memory", "mpi_error",
+ * "internal_error", "failed" (the task's own failure: exec's non-zero
+ * exit, signal or timeout); "unknown" for any other code.  Static. */
+const char *mb_output_status_name(int code);
+
 #endif

@@ -173,6 +173,21 @@ static cJSON *slowest(const mb_progress *p)
     return list;
 }
 
+/* The first failures (MB_PROGRESS_FAILURES at most), in task order. */
+static cJSON *failures(const mb_progress *p)
+{
+    size_t n;
+    const mb_failure *f = mb_collector_failures(p->col, &n);
+    cJSON *list = cJSON_CreateArray();
+    for (size_t i = 0; list && i < n && i < MB_PROGRESS_FAILURES; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "task", (double)f[i].task);
+        cJSON_AddStringToObject(o, "reason", f[i].reason);
+        cJSON_AddItemToArray(list, o);
+    }
+    return list;
+}
+
 cJSON *mb_progress_document(const mb_progress *p, mb_progress_state state)
 {
     mb_progress_snapshot s;
@@ -200,6 +215,7 @@ cJSON *mb_progress_document(const mb_progress *p, mb_progress_state state)
     cJSON_AddNumberToObject(d, "ranks", p->nranks);
     cJSON_AddItemToObject(d, "per_rank", per_rank(p));
     cJSON_AddItemToObject(d, "slowest", slowest(p));
+    cJSON_AddItemToObject(d, "failures", failures(p));
     cJSON_AddItemToObject(d, "job", cJSON_Duplicate(p->spec, 1));
     return d;
 }

@@ -86,6 +86,9 @@ void mb_progress_format_line(const mb_progress_snapshot *s, char *buf, size_t n)
  * document").  The caller owns it (cJSON_Delete); NULL when out of memory. */
 cJSON *mb_progress_document(const mb_progress *p, mb_progress_state state);
 
+/* Failures listed in the status document ("failures"): the first ones. */
+#define MB_PROGRESS_FAILURES 20
+
 /* Replace path's content with text atomically: a temporary file in the
  * same directory, written, fsync'ed and renamed over path, so a reader sees
  * the old or the new content, never a part.  what names the file in

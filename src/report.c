@@ -174,10 +174,20 @@ void mb_report_print_summary(const cJSON *r, FILE *fp)
                 num(r, "speculative_runs"));
     fputs("  result:", fp);
     cJSON_ArrayForEach(item, result) {
+        const cJSON *sub;
         if (cJSON_IsNumber(item)) {
             fprintf(fp, " %s=", item->string);
             print_num(fp, item->valuedouble);
         }
+        /* One level down, such as classify's subtopics.accuracy; the
+         * per-class table (objects of objects) stays in the report. */
+        if (cJSON_IsObject(item))
+            cJSON_ArrayForEach(sub, item) {
+                if (cJSON_IsNumber(sub)) {
+                    fprintf(fp, " %s.%s=", item->string, sub->string);
+                    print_num(fp, sub->valuedouble);
+                }
+            }
     }
     fputc('\n', fp);
     if (cJSON_IsString(out))

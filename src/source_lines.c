@@ -19,6 +19,8 @@ typedef struct lines {
     int eof;
     mb_buf line;         /* the line being assembled across blocks */
     uint64_t lineno;
+    int text;            /* mb_source_open_text: skip blank lines, tag */
+    mb_buf tagged;       /* text: line number and line */
 } lines;
 
 static mb_err refill(lines *l)
@@ -73,10 +75,31 @@ static mb_err next_line(lines *l, const char **data, size_t *len, int *got)
     return MB_OK;
 }
 
+static int is_blank(const char *data, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (data[i] != ' ' && data[i] != '\t' && data[i] != '\r')
+            return 0;
+    return 1;
+}
+
+/* Text: the line number, then the line, as one payload. */
+static mb_err add_tagged(lines *l, const char *data, size_t len, mb_batch *out)
+{
+    uint64_t n = l->lineno;
+    mb_err rc;
+    l->tagged.len = 0;
+    if ((rc = mb_buf_append(&l->tagged, &n, sizeof n)) != MB_OK ||
+        (rc = mb_buf_append(&l->tagged, data, len)) != MB_OK)
+        return rc;
+    return mb_batch_add(out, l->tagged.data, l->tagged.len);
+}
+
 static mb_err lines_read(void *state, uint64_t max, mb_batch *out)
 {
     lines *l = state;
-    for (uint64_t i = 0; i < max; i++) {
+    uint64_t added = 0;
+    while (added < max) {
         const char *data;
         size_t len;
         int got;
@@ -84,8 +107,11 @@ static mb_err lines_read(void *state, uint64_t max, mb_batch *out)
         if (rc != MB_OK || !got)
             return rc;
         l->lineno++;
-        if ((rc = mb_batch_add(out, data, len)) != MB_OK)
+        if (l->text && is_blank(data, len))
+            continue; /* not a task */
+        if ((rc = l->text ? add_tagged(l, data, len, out) : mb_batch_add(out, data, len)))
             return rc;
+        added++;
     }
     return MB_OK;
 }
@@ -99,6 +125,7 @@ static void lines_close(void *state)
     free(l->path);
     free(l->block);
     mb_buf_free(&l->line);
+    mb_buf_free(&l->tagged);
     free(l);
 }
 
@@ -119,6 +146,17 @@ mb_err mb_source_open_lines(mb_source *src, const char *path, size_t max_record,
     l->max_record = max_record;
     *src = (mb_source){.name = "lines", .read = lines_read, .close = lines_close, .state = l};
     return MB_OK;
+}
+
+mb_err mb_source_open_text(mb_source *src, const char *path, size_t max_record,
+                          const mb_url_opts *o)
+{
+    mb_err rc = mb_source_open_lines(src, path, max_record, o);
+    if (rc == MB_OK) {
+        ((lines *)src->state)->text = 1;
+        src->name = "text";
+    }
+    return rc;
 }
 
 void mb_source_close(mb_source *src)

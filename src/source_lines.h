@@ -16,4 +16,13 @@
 mb_err mb_source_open_lines(mb_source *src, const char *path, size_t max_record,
                            const mb_url_opts *o);
 
+/* Plain text, one document per line: like mb_source_open_lines, except
+ * that lines holding only blanks (spaces, tabs, '\r') are left out, as
+ * exec leaves them out, and each payload starts with the line's 1-based
+ * number as a uint64_t (host byte order, MB_SOURCE_TEXT_TAG bytes) before
+ * the line's bytes. */
+#define MB_SOURCE_TEXT_TAG 8
+mb_err mb_source_open_text(mb_source *src, const char *path, size_t max_record,
+                          const mb_url_opts *o);
+
 #endif

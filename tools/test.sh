@@ -18,7 +18,10 @@ if [ "$mode" = "--sanitizers" ]; then
     builddir=build-asan
     set -- --enable-sanitizers
 fi
-sh tools/bootstrap.sh "$builddir" --enable-werror "$@"
+# Tests read outputs with h5py and pandas and load the status page in a
+# browser (each skips, exit 77, where its tool is missing).
+MB_EXTRA_PKGS="python3-h5py python3-pandas chromium" \
+    sh tools/bootstrap.sh "$builddir" --enable-werror "$@"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # Leak checking applies to the unit suites (tests/integration/lib.sh turns
 # it off under MPI, where LeakSanitizer races Open MPI's threads at exit).

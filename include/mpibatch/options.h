@@ -41,6 +41,13 @@ const mb_option *mb_options_find(const mb_option *const *tables, const char *nam
  * owns the returned item.  Errors name the flag. */
 mb_err mb_options_parse_flag(const mb_option *opt, const char *text, cJSON **out);
 
+/* The option name in tables, or in the NULL-terminated extra list (may be
+ * NULL), closest to the unknown name by edit distance, when it is close
+ * enough to be a likely misspelling (at most half the letters of the
+ * longer one differ); NULL otherwise.  A static string from the tables. */
+const char *mb_options_suggest(const mb_option *const *tables, const char *const *extra,
+                               const char *name);
+
 /* The first option name that appears twice across tables, or NULL. */
 const char *mb_options_clash(const mb_option *const *tables);
 

@@ -32,6 +32,7 @@ extern const mb_command mb_command_import;
 extern const mb_command mb_command_corpus;
 extern const mb_command mb_command_ring;
 extern const mb_command mb_command_status;
+extern const mb_command mb_command_export;
 extern const mb_command mb_command_cp;
 
 #endif

@@ -11,6 +11,7 @@ static const mb_command *const registry[] = {
     &mb_command_corpus,
     &mb_command_import,
     &mb_command_status,
+    &mb_command_export,
     NULL
 };
 

@@ -2,8 +2,11 @@
  * document (written by --status, progress.c) and show it as text or HTML. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "comm.h"
@@ -15,6 +18,10 @@
 static const mb_option status_options[] = {
     {.name = "html", .type = MB_OPT_STR, .meta = "OUT",
      .help = "write a self-contained HTML page to OUT (- for standard output)"},
+    {.name = "watch", .type = MB_OPT_BOOL, .defval = "false",
+     .help = "redraw the text (or rewrite the page) every --interval until the job ends"},
+    {.name = "interval", .type = MB_OPT_NUM, .defval = "2", .min = 0.1, .max = 3600, .meta = "S",
+     .help = "seconds between redraws with --watch"},
     {0}
 };
 
@@ -41,6 +48,7 @@ static const key_kind rank_keys[] = {
 static const key_kind slow_keys[] = {
     {"task", K_NUM}, {"seconds", K_NUM}, {"rank", K_NUM}, {NULL, K_NUM}
 };
+static const key_kind fail_keys[] = {{"task", K_NUM}, {"reason", K_STR}, {NULL, K_NUM}};
 
 static const char *const kind_words[] = {
     "a string", "a string or null", "a number", "a number or null", "a list"
@@ -95,9 +103,15 @@ static mb_err check_document(const cJSON *doc, const char *path)
         return mb_error_set(MB_ERR_USAGE, "'%s' is not an mpibatch status document (it lacks "
                             "\"program\": \"mpibatch\" or \"state\"; a job writes one with "
                             "--status)", path);
+    const cJSON *fails = cJSON_GetObjectItemCaseSensitive(doc, "failures");
     if ((rc = check_keys(doc, top_keys, path, "")) == MB_OK &&
         (rc = check_list(doc, "per_rank", rank_keys, path)) == MB_OK)
         rc = check_list(doc, "slowest", slow_keys, path);
+    /* "failures" is optional: documents of older versions lack it. */
+    if (rc == MB_OK && fails && !cJSON_IsArray(fails))
+        rc = mb_error_set(MB_ERR_USAGE, "status file '%s': key 'failures' is not a list", path);
+    if (rc == MB_OK)
+        rc = check_list(doc, "failures", fail_keys, path);
     return rc;
 }
 
@@ -181,6 +195,21 @@ static double percent_done(const cJSON *doc)
     return total > 0 ? 100.0 * done / total : total == 0 ? 100.0 : -1;
 }
 
+/* The state as the page and text show it: a finished job with failures
+ * is not shown like a clean one.  cls gets the CSS class. */
+static const char *state_words(const cJSON *doc, char *buf, size_t n, const char **cls)
+{
+    const char *state = str(doc, "state");
+    double failed = num(doc, "failed");
+    *cls = !strcmp(state, "failed") ? "failed" : !strcmp(state, "running") ? "running"
+         : failed > 0 ? "finished-failures" : !strcmp(state, "finished") ? "finished" : "other";
+    if (!strcmp(state, "finished") && failed > 0)
+        snprintf(buf, n, "finished, %.0f failed", failed);
+    else
+        snprintf(buf, n, "%s", state);
+    return buf;
+}
+
 static double max_rank_tasks(const cJSON *doc)
 {
     const cJSON *r;
@@ -195,15 +224,16 @@ static double max_rank_tasks(const cJSON *doc)
 
 void mb_status_print(const cJSON *doc, const char *path, FILE *fp)
 {
-    char total[32], pending[32], rate[32], elapsed[32], eta[32];
-    const cJSON *item;
+    char total[32], pending[32], rate[32], elapsed[32], eta[32], state[64];
+    const cJSON *item, *fails = cJSON_GetObjectItemCaseSensitive(doc, "failures");
+    const char *cls;
     double pct = percent_done(doc);
     mb_progress_format_rate(num(doc, "tasks_per_second"), rate, sizeof rate);
     mb_progress_format_duration(num(doc, "elapsed_seconds"), elapsed, sizeof elapsed);
     mb_progress_format_duration(num(doc, "eta_seconds"), eta, sizeof eta);
     fprintf(fp, "mpibatch status: %s\n", path);
     fprintf(fp, "  kernel %s, state %s, started %s, elapsed %s\n", str(doc, "kernel"),
-            str(doc, "state"), str(doc, "started"), elapsed);
+            state_words(doc, state, sizeof state, &cls), str(doc, "started"), elapsed);
     fprintf(fp, "  %.0f done of %s", num(doc, "done"), count(doc, "total", total, sizeof total));
     if (pct >= 0)
         fprintf(fp, " (%.1f%%)", pct);
@@ -216,6 +246,13 @@ void mb_status_print(const cJSON *doc, const char *path, FILE *fp)
     cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(doc, "slowest"))
         fprintf(fp, "  %12.0f %10.3f %6.0f\n", num(item, "task"), num(item, "seconds"),
                 num(item, "rank"));
+    if (cJSON_GetArraySize(fails) > 0)
+        fprintf(fp, "\nfailed tasks:\n  %12s  %s\n", "task", "reason");
+    cJSON_ArrayForEach(item, fails)
+        fprintf(fp, "  %12.0f  %s\n", num(item, "task"), str(item, "reason"));
+    if (num(doc, "failed") > cJSON_GetArraySize(fails) && cJSON_GetArraySize(fails) > 0)
+        fprintf(fp, "  ... and %.0f more (the output's /failures table lists all)\n",
+                num(doc, "failed") - cJSON_GetArraySize(fails));
     fprintf(fp, "\nper rank:\n  %6s  %-24s %10s %10s\n", "rank", "host", "tasks", "busy s");
     cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(doc, "per_rank"))
         fprintf(fp, "  %6.0f  %-24s %10.0f %10.3f\n", num(item, "rank"), str(item, "host"),
@@ -248,7 +285,12 @@ static const char html_head[] =
     ".bar { width: 20em; height: 0.9em; background: #e4e4e4; }\n"
     ".bar > div { height: 100%; background: #3a7bd5; }\n"
     ".big { width: 40em; height: 1.4em; }\n"
+    ".unknown > div { width: 100%; background: repeating-linear-gradient(45deg, #3a7bd5 0 1em,"
+    " #8fb3ea 1em 2em); }\n"
     ".state-failed { color: #b00; } .state-finished { color: #070; }\n"
+    ".state-finished-failures { color: #c60; } .state-running { color: #3a7bd5; }\n"
+    "td.reason { text-align: left; font-family: monospace; white-space: pre-wrap; }\n"
+    ".failures { color: #b00; font-weight: bold; }\n"
     "</style>\n";
 
 /* A bar filled to pct percent (clamped to 0..100). */
@@ -268,15 +310,24 @@ static void field(FILE *fp, const char *name, const char *value)
 
 static void html_summary(const cJSON *doc, const char *path, FILE *fp)
 {
-    char buf[128], total[32], pending[32], rate[32], dur[32];
+    char buf[128], total[32], pending[32], rate[32], dur[32], state[64];
+    const char *cls;
     double pct = percent_done(doc);
     fputs("<h1>mpibatch status: ", fp);
     mb_status_escape_html(str(doc, "kernel"), fp);
-    fprintf(fp, " <span class=\"state-%s\">", !strcmp(str(doc, "state"), "failed") ? "failed"
-            : !strcmp(str(doc, "state"), "finished") ? "finished" : "running");
-    mb_status_escape_html(str(doc, "state"), fp);
+    state_words(doc, state, sizeof state, &cls);
+    fprintf(fp, " <span id=\"state\" class=\"state-%s\">", cls);
+    mb_status_escape_html(state, fp);
     fputs("</span></h1>\n", fp);
-    bar(fp, pct, " big");
+    /* Streamed input: no total yet, so a striped bar instead of a gauge. */
+    if (pct < 0)
+        fprintf(fp, "<div class=\"bar big unknown\"><div></div></div>\n<p>%.0f done; the total "
+                "is not known until the input has been read</p>", num(doc, "done"));
+    else
+        bar(fp, pct, " big");
+    if (num(doc, "failed") > 0)
+        fprintf(fp, "\n<p id=\"failures\" class=\"failures\">%.0f failed</p>",
+                num(doc, "failed"));
     fputs("\n<table>\n", fp);
     field(fp, "file", path);
     field(fp, "started", str(doc, "started"));
@@ -330,15 +381,50 @@ static void html_slowest(const cJSON *doc, FILE *fp)
     fputs("</table>\n", fp);
 }
 
+/* The failed tasks the document lists, with their reasons. */
+static void html_failures(const cJSON *doc, FILE *fp)
+{
+    const cJSON *t, *list = cJSON_GetObjectItemCaseSensitive(doc, "failures");
+    int listed = cJSON_GetArraySize(list);
+    if (listed == 0)
+        return;
+    fprintf(fp, "<h2>Failed tasks</h2>\n<table id=\"failed-tasks\">\n<tr><th>task</th>"
+            "<th class=\"host\">reason</th></tr>\n");
+    cJSON_ArrayForEach(t, list) {
+        fprintf(fp, "<tr><td>%.0f</td><td class=\"reason\">", num(t, "task"));
+        mb_status_escape_html(str(t, "reason"), fp);
+        fputs("</td></tr>\n", fp);
+    }
+    fputs("</table>\n", fp);
+    if (num(doc, "failed") > listed)
+        fprintf(fp, "<p>The first %d of %.0f failures; the output's /failures table lists every "
+                "one (<code>mpibatch export</code> shows them with their tasks).</p>\n", listed,
+                num(doc, "failed"));
+}
+
+/* While the job runs, the page reloads itself as often as the job
+ * rewrites its document (--status-interval, 1 s at least). */
+static void html_refresh(const cJSON *doc, FILE *fp)
+{
+    const cJSON *job = cJSON_GetObjectItemCaseSensitive(doc, "job");
+    const cJSON *every = cJSON_GetObjectItemCaseSensitive(job, "status-interval");
+    double s = cJSON_IsNumber(every) ? every->valuedouble : 5;
+    if (strcmp(str(doc, "state"), "running") != 0)
+        return;
+    fprintf(fp, "<meta http-equiv=\"refresh\" content=\"%.0f\">\n", s < 1 ? 1 : ceil(s));
+}
+
 void mb_status_html(const cJSON *doc, const char *path, FILE *fp)
 {
     fputs(html_head, fp);
+    html_refresh(doc, fp);
     fputs("<title>mpibatch status: ", fp);
     mb_status_escape_html(str(doc, "kernel"), fp);
     fputs(" ", fp);
     mb_status_escape_html(str(doc, "state"), fp);
     fputs("</title>\n</head>\n<body>\n", fp);
     html_summary(doc, path, fp);
+    html_failures(doc, fp);
     html_ranks(doc, fp);
     html_slowest(doc, fp);
     fputs("</body>\n</html>\n", fp);
@@ -351,7 +437,10 @@ static void status_help(FILE *fp)
     fputs("Usage: mpibatch status [OPTIONS] FILE\n\n"
           "Shows the status document FILE that a job writes with --status FILE: tasks\n"
           "done, running, failed and pending, the rate and ETA, the slowest tasks and\n"
-          "the tasks of each rank.  Runs on one process; needs no mpirun.\n\n"
+          "the tasks of each rank, the failed tasks with their reasons.  With --watch it\n"
+          "shows it again every --interval seconds until the job has ended (with --html\n"
+          "it rewrites the page, which reloads itself while the job runs).  Runs on\n"
+          "one process; needs no mpirun.\n\n"
           "Options:\n", fp);
     mb_options_print_help(status_options, fp);
     fputs("\nExit status: 0 shown, 2 usage error or a missing or invalid FILE,\n"
@@ -388,13 +477,50 @@ static mb_err write_html(const cJSON *doc, const char *path, const char *out)
     return rc;
 }
 
+/* Show FILE once: as text on standard output (redrawn in place on a
+ * terminal when watching), or as the page OUT.  *ended: the job is over. */
+static mb_err show(const char *file, const char *html, int watch, int *ended)
+{
+    cJSON *doc = NULL;
+    mb_err rc = mb_status_load(file, &doc);
+    if (rc != MB_OK)
+        return rc;
+    *ended = strcmp(str(doc, "state"), "running") != 0;
+    if (html) {
+        rc = write_html(doc, file, html);
+    } else {
+        if (watch)
+            fputs(isatty(STDOUT_FILENO) ? "\033[H\033[2J" : "\n", stdout);
+        mb_status_print(doc, file, stdout);
+        fflush(stdout);
+    }
+    cJSON_Delete(doc);
+    return rc;
+}
+
+/* --watch: again every interval until the document says the job ended.
+ * A timer, not file-change events: the status file may be on a network
+ * file system that sends none. */
+static mb_err watch(const char *file, const char *html, double interval)
+{
+    int ended = 0;
+    mb_err rc = show(file, html, 1, &ended);
+    while (rc == MB_OK && !ended) {
+        struct timespec ts = {(time_t)interval, (long)((interval - floor(interval)) * 1e9)};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        rc = show(file, html, 1, &ended);
+    }
+    return rc;
+}
+
 /* *usage: the error is about the command line (worth a hint), not FILE. */
 static mb_err status_run(int argc, char **argv, int *usage)
 {
     const mb_option *const tables[] = {status_options, NULL};
-    const char *file[1];
-    int n = 0;
-    cJSON *spec = NULL, *doc = NULL;
+    const char *file[1], *html_out;
+    int n = 0, ended;
+    cJSON *spec = NULL;
     mb_err rc = mb_cli_command_spec(argc, argv, tables, &spec, file, 1, &n);
     if (rc == MB_ERR_USAGE && !strncmp(mb_error_message(), "unexpected argument", 19))
         rc = mb_error_set(MB_ERR_USAGE, "status takes one FILE: mpibatch status [OPTIONS] FILE");
@@ -402,16 +528,15 @@ static mb_err status_run(int argc, char **argv, int *usage)
         rc = mb_error_set(MB_ERR_USAGE, "status needs the FILE a job writes with --status: "
                           "mpibatch status [OPTIONS] FILE");
     *usage = rc != MB_OK;
-    if (rc == MB_OK)
-        rc = mb_status_load(file[0], &doc);
     if (rc == MB_OK) {
         const cJSON *html = cJSON_GetObjectItemCaseSensitive(spec, "html");
-        if (cJSON_IsString(html))
-            rc = write_html(doc, file[0], html->valuestring);
+        html_out = cJSON_IsString(html) ? html->valuestring : NULL;
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, "watch")))
+            rc = watch(file[0], html_out,
+                       cJSON_GetObjectItemCaseSensitive(spec, "interval")->valuedouble);
         else
-            mb_status_print(doc, file[0], stdout);
+            rc = show(file[0], html_out, 0, &ended);
     }
-    cJSON_Delete(doc);
     cJSON_Delete(spec);
     return rc;
 }

@@ -156,7 +156,11 @@ static mb_err read_run(void *state, uint64_t task, mb_payload p, double *rec)
     /* Rank 0 counts the codes from the records (reduce, in task order),
      * so every code has the same count at any rank count. */
     mb_record_set_str(rec + 1, CODE_WORDS, r.subtopic, strlen(r.subtopic));
-    if (r.label < 0)
+    if (r.label < 0 && r.categories)
+        rc = mb_error_set(MB_ERR_INPUT, "line %llu: primary category \"%s\" is outside the five "
+                          "topics, so no label to train on", (unsigned long long)(task + 1),
+                          r.subtopic);
+    else if (r.label < 0)
         rc = mb_error_set(MB_ERR_INPUT, "line %llu: no categories, so no label to train on",
                           (unsigned long long)(task + 1));
     if (rc == MB_OK)

@@ -24,7 +24,11 @@
 #include "stage.h"
 #include "io/url.h"
 
-enum { ID_WORDS = 8, NAME_WORDS = 4 };           /* 63- and 31-byte strings */
+/* Ids up to 255 bytes (DOIs and URLs fit; arXiv ids are about 10),
+ * label and category names up to 31. */
+enum { ID_WORDS = 32, NAME_WORDS = 4 };
+/* true_label of a record whose primary category is outside the topics. */
+enum { TRUE_NONE = -1, TRUE_UNKNOWN = -2 };
 enum { F_ID, F_LABEL, F_NAME, F_TRUE, F_SCORES, F_SUB, F_SUB_SCORE, F_TRUE_SUB, NFIELDS };
 /* Slot offsets of the fields in a record; the level-2 fields follow the
  * n_labels scores, at sub_at. */
@@ -45,7 +49,7 @@ typedef struct classify_state {
     mb_staged store;         /* rank 0: a document store fetched from a URL */
     mb_field fields[NFIELDS];
     /* rank 0, in task order */
-    uint64_t docs, bad, labelled;
+    uint64_t docs, bad, labelled, unknown;
     uint64_t confusion[MB_MODEL_MAX_LABELS][MB_MODEL_MAX_LABELS];
     uint64_t sub_labelled, sub_right, sub_right_in_topic, sub_in_topic;
 } classify_state;
@@ -55,7 +59,7 @@ static const mb_option classify_options[] = {
     {.name = "input", .type = MB_OPT_STR, .meta = "FILE",
      .help = "documents: arXiv JSON lines, an mpibatch import store, or plain text"},
     {.name = "format", .type = MB_OPT_ENUM, .defval = "auto", .choices = "auto|jsonl|text|store",
-     .help = "input format; auto: store for HDF5 files, text for *.txt, else JSON lines"},
+     .help = "input format; auto: from the content (a URL: its name)"},
     {.name = "strict", .type = MB_OPT_BOOL, .defval = "false",
      .help = "stop at the first bad record (exit 3) instead of counting it"},
     {.name = "levels", .type = MB_OPT_INT, .min = 1, .max = 2, .defval = "1", .meta = "L",
@@ -165,7 +169,8 @@ static void layout(classify_state *s)
                                     "predicted label, an index into the result's labels"};
     s->fields[F_NAME] = (mb_field){"label_name", MB_FIELD_STR, NAME_WORDS, "predicted label's name"};
     s->fields[F_TRUE] = (mb_field){"true_label", MB_FIELD_I64, 1,
-                                   "label given by the input's categories, -1 if none"};
+                                   "label given by the input's categories; -1: no categories, "
+                                   "-2: primary category outside the labels (unknown)"};
     s->fields[F_SCORES] = (mb_field){"scores", MB_FIELD_F64, (unsigned)s->model.n_labels,
                                      "probability of each label"};
     s->fields[F_SUB] = (mb_field){"subtopic", MB_FIELD_STR, NAME_WORDS,
@@ -184,6 +189,75 @@ static int has_extension(const char *input, const char *ext)
     return n >= e && strncmp(input + n - e, ext, e) == 0;
 }
 
+/* What a local file's first record looks like: JSON when its first
+ * non-blank byte opens an object or array; plain text when its first line
+ * (or 4 KiB of it) holds no control bytes but tabs; 0 when it cannot be
+ * read or is neither (binary: its name decides, and its records fail). */
+static int sniff_format(const char *path, int *format)
+{
+    unsigned char head[4096];
+    FILE *fp = fopen(path, "rb");
+    size_t n = fp ? fread(head, 1, sizeof head, fp) : 0, i = 0, end;
+    if (fp)
+        fclose(fp);
+    while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
+        i++;
+    if (i == n)
+        return 0;
+    if (head[i] == '{' || head[i] == '[') {
+        *format = IN_JSONL;
+        return 1;
+    }
+    for (end = i; end < n && head[end] != '\n'; end++)
+        if ((head[end] < 0x20 && head[end] != '\t' && head[end] != '\r') || head[end] == 0x7f)
+            return 0;
+    *format = IN_TEXT;
+    return 1;
+}
+
+/* Rank 0: the input's format, for --format auto.  A local file's content
+ * decides (a store if HDF5, else its first record), with a note when its
+ * name says otherwise; a URL cannot be peeked at cheaply, so its name's
+ * extension does. */
+static int detect_format(const char *input)
+{
+    int text_name = has_extension(input, ".txt") || has_extension(input, ".text");
+    int json_name = has_extension(input, ".jsonl") || has_extension(input, ".json") ||
+                    has_extension(input, ".ndjson");
+    int found;
+    if (mb_url_is_remote(input))
+        return has_extension(input, ".h5") ? IN_STORE : text_name ? IN_TEXT : IN_JSONL;
+    if (mb_docstore_is_hdf5(input))
+        return IN_STORE;
+    if (!sniff_format(input, &found))
+        return text_name ? IN_TEXT : IN_JSONL;
+    if ((found == IN_JSONL && text_name) || (found == IN_TEXT && json_name))
+        fprintf(stderr, "mpibatch: note: '%s' holds %s despite its name; reading it as %s "
+                "(--format %s to read it as its name says)\n", input,
+                found == IN_JSONL ? "JSON lines" : "plain text",
+                found == IN_JSONL ? "JSON lines" : "plain text, one document per line",
+                found == IN_JSONL ? "text" : "jsonl");
+    return found;
+}
+
+/* The input format: given, or detected on rank 0 and sent to all. */
+static mb_err choose_format(classify_state *s, const char *input, const char *format,
+                            MPI_Comm comm)
+{
+    int rank, in = IN_JSONL;
+    MPI_Comm_rank(comm, &rank);
+    if (strcmp(format, "auto") != 0) {
+        s->input = !strcmp(format, "text") ? IN_TEXT : !strcmp(format, "store") ? IN_STORE
+                                                                                 : IN_JSONL;
+        return MB_OK;
+    }
+    if (rank == 0)
+        in = detect_format(input);
+    mb_err rc = mb_mpi_check(MPI_Bcast(&in, 1, MPI_INT, 0, comm), "MPI_Bcast");
+    s->input = in;
+    return rc;
+}
+
 static mb_err classify_setup(const mb_job *job, MPI_Comm comm, void **state)
 {
     classify_state *s = calloc(1, sizeof *s);
@@ -196,13 +270,8 @@ static mb_err classify_setup(const mb_job *job, MPI_Comm comm, void **state)
         return mb_error_set(MB_ERR_USAGE, "'%s' is required (the %s)", model ? "input" : "model",
                             model ? "documents to classify" : "trained model file");
     mb_url_opts_from_spec(job->spec, &s->url);
-    /* A URL cannot be peeked at cheaply: its name's extension decides. */
-    if (strcmp(format, "auto") == 0)
-        s->input = (mb_url_is_remote(input) ? has_extension(input, ".h5")
-                                            : mb_docstore_is_hdf5(input)) ? IN_STORE
-                 : has_extension(input, ".txt") ? IN_TEXT : IN_JSONL;
-    else
-        s->input = !strcmp(format, "text") ? IN_TEXT : !strcmp(format, "store") ? IN_STORE : IN_JSONL;
+    if ((rc = choose_format(s, input, format, comm)) != MB_OK)
+        return rc;
     s->strict = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job->spec, "strict"));
     s->levels = (int)mb_job_int(job, "levels");
     if ((rc = share_model(s, model, s->levels, comm)) != MB_OK)
@@ -228,7 +297,9 @@ static mb_err classify_open_source(void *state, const mb_job *job, mb_source *sr
     classify_state *s = state;
     const char *input = mb_job_str(job, "input");
     mb_err rc;
-    if (s->input != IN_STORE)
+    if (s->input == IN_TEXT)
+        return mb_source_open_text(src, input, MB_JSONL_MAX_RECORD, &s->url);
+    if (s->input == IN_JSONL)
         return mb_source_open_lines(src, input, MB_JSONL_MAX_RECORD, &s->url);
     /* HDF5 needs random access: a store at a URL is fetched first. */
     if ((rc = mb_stage_input(&s->store, input, &s->url)) != MB_OK)
@@ -266,8 +337,8 @@ static mb_err score(classify_state *s, const char *id, size_t idlen, const char 
     if (rc != MB_OK)
         return rc;
     if (!mb_record_set_str(rec + O_ID, ID_WORDS, id, idlen))
-        return mb_error_set(MB_ERR_INPUT, "id '%.20s...' is longer than %d bytes", id,
-                            8 * ID_WORDS - 1);
+        return mb_error_set(MB_ERR_INPUT, "id '%.20s...' is %zu bytes, longer than %d", id,
+                            idlen, 8 * ID_WORDS - 1);
     mb_record_set_str(rec + O_NAME, NAME_WORDS, s->model.labels[label],
                       strlen(s->model.labels[label]));
     rec[O_LABEL] = label;
@@ -279,29 +350,38 @@ static mb_err run_jsonl(classify_state *s, uint64_t task, mb_payload p, double *
 {
     mb_jsonl_record r;
     mb_err rc = mb_jsonl_parse(p.data, p.len, (unsigned long)(task + 1), &r);
+    size_t lead = 0;
+    while (lead < p.len && (p.data[lead] == ' ' || p.data[lead] == '\t'))
+        lead++;
+    if (rc != MB_OK && lead < p.len && p.data[lead] != '{' && p.data[lead] != '\r')
+        return mb_error_set(rc, "%s (the line is not a JSON object; for plain text, one "
+                            "document per line, use --format text)", mb_error_message());
     if (rc != MB_OK)
         return rc;
     rc = score(s, r.id, strlen(r.id), r.title, r.title_len, r.abstract, r.abstract_len,
-               r.label, r.subtopic, rec);
+               r.label >= 0 ? r.label : r.categories ? TRUE_UNKNOWN : TRUE_NONE, r.subtopic, rec);
     if (rc != MB_OK)
         rc = mb_error_set(rc, "line %llu: %s", (unsigned long long)(task + 1), mb_error_message());
     mb_jsonl_record_free(&r);
     return rc;
 }
 
-static mb_err run_text(classify_state *s, uint64_t task, mb_payload p, double *rec)
+/* A line of plain text, after its line number (mb_source_open_text):
+ * blank lines never reach here. */
+static mb_err run_text(classify_state *s, mb_payload p, double *rec)
 {
     char id[24];
-    size_t len = p.len;
-    while (len > 0 && (p.data[len - 1] == '\r' || p.data[len - 1] == ' ' || p.data[len - 1] == '\t'))
+    uint64_t line;
+    size_t len = p.len - MB_SOURCE_TEXT_TAG;
+    const char *text = p.data + MB_SOURCE_TEXT_TAG;
+    memcpy(&line, p.data, sizeof line);
+    while (len > 0 && (text[len - 1] == '\r' || text[len - 1] == ' ' || text[len - 1] == '\t'))
         len--;
-    if (len == 0)
-        return mb_error_set(MB_ERR_INPUT, "line %llu: empty document", (unsigned long long)(task + 1));
     if (len > MB_JSONL_MAX_RECORD)
         return mb_error_set(MB_ERR_INPUT, "line %llu: longer than %u bytes",
-                            (unsigned long long)(task + 1), MB_JSONL_MAX_RECORD);
-    snprintf(id, sizeof id, "%llu", (unsigned long long)(task + 1));
-    return score(s, id, strlen(id), "", 0, p.data, len, -1, "", rec);
+                            (unsigned long long)line, MB_JSONL_MAX_RECORD);
+    snprintf(id, sizeof id, "%llu", (unsigned long long)line);
+    return score(s, id, strlen(id), "", 0, text, len, TRUE_NONE, "", rec);
 }
 
 /* Store records were validated by import; failures name the input line. */
@@ -321,7 +401,7 @@ static mb_err classify_run(void *state, uint64_t task, mb_payload p, double *rec
 {
     classify_state *s = state;
     switch (s->input) {
-    case IN_TEXT: return run_text(s, task, p, rec);
+    case IN_TEXT: return run_text(s, p, rec);
     case IN_STORE: return run_store(s, p, rec);
     default: return run_jsonl(s, task, p, rec);
     }
@@ -370,6 +450,8 @@ static mb_err classify_reduce(void *state, uint64_t task, const char *failure, c
         return s->strict ? mb_error_set(MB_ERR_INPUT, "%s (--strict)", failure) : MB_OK;
     }
     s->docs++;
+    if (rec[O_TRUE] == TRUE_UNKNOWN)
+        s->unknown++;
     if (rec[O_TRUE] >= 0) {
         s->labelled++;
         s->confusion[(int)rec[O_TRUE]][(int)rec[O_LABEL]]++;
@@ -419,6 +501,7 @@ static mb_err classify_summarize(void *state, cJSON *result)
     cJSON_AddNumberToObject(result, "documents", (double)s->docs);
     cJSON_AddNumberToObject(result, "bad_records", (double)s->bad);
     cJSON_AddNumberToObject(result, "labelled", (double)s->labelled);
+    cJSON_AddNumberToObject(result, "unknown_topic", (double)s->unknown);
     if (s->labelled > 0)
         add_scores(s, result);
     if (s->levels == 2) {

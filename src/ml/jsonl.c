@@ -147,11 +147,9 @@ static mb_err map_categories(mb_jsonl_record *rec, unsigned long lineno)
                             MB_JSONL_MAX_CATEGORY);
     memcpy(rec->subtopic, c, len);
     rec->subtopic[len] = '\0';
+    /* Outside the five topics (stat.ML, eess.SP): a good document whose
+     * true topic is unknown, so label stays -1. */
     rec->label = mb_jsonl_topic_of(c, len);
-    if (rec->label < 0)
-        return mb_error_set(MB_ERR_INPUT, "line %lu: primary category \"%s\" "
-                            "is not in any of the five topics", lineno,
-                            rec->subtopic);
     return MB_OK;
 }
 
@@ -162,9 +160,13 @@ static mb_err check_label(const cJSON *obj, const mb_jsonl_record *rec,
     const char *label;
     mb_err err = get_string(obj, "label", 0, lineno, &label);
     if (err || !label) return err;
-    if (rec->label < 0)
+    if (!rec->categories)
         return mb_error_set(MB_ERR_INPUT, "line %lu: \"label\" without "
                             "\"categories\"", lineno);
+    if (rec->label < 0)
+        return mb_error_set(MB_ERR_INPUT, "line %lu: \"label\" is \"%s\" but "
+                            "primary category \"%s\" is outside the five topics",
+                            lineno, label, rec->subtopic);
     if (strcmp(label, topic_names[rec->label]) != 0)
         return mb_error_set(MB_ERR_INPUT, "line %lu: \"label\" is \"%s\" but "
                             "primary category \"%s\" is %s", lineno, label,

@@ -3,8 +3,10 @@
  * Record schema: /work/shared/data/arxiv/README.md.  "id" and "abstract"
  * are required strings; "title" is an optional string (missing reads as
  * ""); "categories" is optional (unlabelled data for prediction) but when
- * present must be a non-empty space-separated list whose first (primary)
- * code maps to a topic; "label", when present, must be the topic that the
+ * present must be a non-empty space-separated list; its first (primary)
+ * code gives the topic, or none (label -1, "unknown") when it is outside
+ * the five (stat.ML, eess.SP, econ.EM): such a record is still a good
+ * document to classify.  "label", when present, must be the topic that the
  * primary category maps to.  Lines are validated as UTF-8 before parsing.
  */
 #ifndef MPIBATCH_JSONL_H
@@ -38,7 +40,8 @@ typedef struct mb_jsonl_record {
     size_t abstract_len;
     const char *categories;          /* NULL when the record has none */
     char subtopic[MB_JSONL_MAX_CATEGORY + 1]; /* primary code, or "" */
-    int label;                        /* mb_topic, or -1 if unlabelled */
+    int label;                        /* mb_topic, or -1: no categories, or
+                                       * a primary one outside the topics */
     void *tree;
 } mb_jsonl_record;
 

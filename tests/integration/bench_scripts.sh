@@ -1,6 +1,7 @@
 #!/bin/sh
-# benchmarks/speedup, granularity and overhead on tiny workloads: the CSV,
-# JSON and PNG they write, and their usage errors.  No timings are checked.
+# benchmarks/speedup, granularity, overhead and latency on tiny workloads:
+# the CSV, JSON and PNG they write, and their usage errors.  No timings are
+# checked.
 . "$top_srcdir/tests/integration/lib.sh"
 B=$top_srcdir/benchmarks
 export MPIBATCH MPIEXEC
@@ -63,6 +64,9 @@ sweep = list(csv.DictReader(open(sys.argv[1] + "/latency-sweep.csv")))
 assert [r["bytes"] for r in sweep] == ["0", "1024"], sweep
 assert all(float(r["ring_forward_usec"]) > 0 for r in sweep)
 PY
+if command -v gnuplot >/dev/null 2>&1; then
+    [ "$(head -c 4 "$WORK/lat/latency.png" | tail -c 3)" = PNG ] && ok || fail "latency.png is not a PNG"
+fi
 
 # classify.sh's ranks section on a generated corpus (a stand-in for the
 # arXiv directory): alternating pairs, the medians' speedup and the ratios.

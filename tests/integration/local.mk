@@ -15,11 +15,12 @@ INTEGRATION_TESTS = \
 	tests/integration/cli.sh tests/integration/docs_agree.sh \
 	tests/integration/euler_ranks.sh tests/integration/sleep.sh \
 	tests/integration/bad_input.sh tests/integration/bad_inputs.sh \
-	tests/integration/classify.sh tests/integration/levels.sh \
+	tests/integration/classify.sh tests/integration/levels.sh tests/integration/input.sh \
 	tests/integration/arxiv_accuracy.sh \
 	tests/integration/exec.sh tests/integration/plugin.sh tests/integration/plugin_installed.sh \
 	tests/integration/resume.sh tests/integration/retries.sh \
-	tests/integration/speculate.sh tests/integration/status.sh \
+	tests/integration/speculate.sh tests/integration/status.sh tests/integration/status_page.sh \
+	tests/integration/export.sh tests/integration/python_read.sh \
 	tests/integration/ring.sh tests/integration/ring_errors.sh \
 	tests/integration/bench_scripts.sh
 TESTS += $(INTEGRATION_TESTS)

@@ -113,13 +113,14 @@ static uint64_t read_store(char ids[][16], int64_t *lines, uint64_t max)
 #define REC(id) "{\"id\": \"" id "\", \"title\": \"T " id "\", \"abstract\": \"About " id \
     ".\", \"categories\": \"cs.LG math.PR\", \"label\": \"cs\"}\n"
 
-/* Lines 2 to 5 are bad: malformed, no abstract, a category outside the
- * five topics, a label that is not the primary category's. */
+/* Lines 2 to 5 are bad: malformed, no abstract, a label given for a
+ * category outside the five topics (without the label that is a good,
+ * unlabelled record), a label that is not the primary category's. */
 static const char mixed[] =
     REC("a")
     "{\"id\": \"broken\"\n"
     "{\"id\": \"no-abstract\"}\n"
-    "{\"id\": \"s\", \"abstract\": \"x\", \"categories\": \"stat.ML\"}\n"
+    "{\"id\": \"s\", \"abstract\": \"x\", \"categories\": \"stat.ML\", \"label\": \"cs\"}\n"
     "{\"id\": \"l\", \"abstract\": \"x\", \"categories\": \"cs.LG\", \"label\": \"math\"}\n"
     REC("b")
     REC("c");

@@ -66,6 +66,20 @@ static const struct { const char *code; int topic; } mapping[] = {
     {"cs", MB_TOPIC_CS}, {"", -1}, {"physic", -1},
 };
 
+/* A primary category outside the five topics is a good record whose true
+ * topic is unknown. */
+START_TEST(test_outside_topics)
+{
+    const char *line = "{\"id\":\"s\",\"abstract\":\"x\",\"categories\":\"stat.ML cs.LG\"}";
+    mb_jsonl_record r;
+    ck_assert_int_eq(mb_jsonl_parse(line, strlen(line), 1, &r), MB_OK);
+    ck_assert_int_eq(r.label, -1);
+    ck_assert_str_eq(r.subtopic, "stat.ML");
+    ck_assert_str_eq(r.categories, "stat.ML cs.LG");
+    mb_jsonl_record_free(&r);
+}
+END_TEST
+
 START_TEST(test_topic_mapping)
 {
     for (size_t i = 0; i < sizeof mapping / sizeof mapping[0]; i++)
@@ -100,8 +114,8 @@ static const struct { const char *line; const char *reason; } bad[] = {
      "\"categories\" is not a string"},
     {"{\"id\":\"a\",\"abstract\":\"x\",\"categories\":\"  \"}",
      "\"categories\" is empty"},
-    {"{\"id\":\"a\",\"abstract\":\"x\",\"categories\":\"stat.ML cs.LG\"}",
-     "primary category \"stat.ML\" is not in any of the five topics"},
+    {"{\"id\":\"a\",\"abstract\":\"x\",\"categories\":\"stat.ML cs.LG\","
+     "\"label\":\"cs\"}", "primary category \"stat.ML\" is outside the five topics"},
     {"{\"id\":\"a\",\"abstract\":\"x\",\"categories\":"
      "\"abcdefghijklmnopqrstuvwxyz0123456789\"}", "primary category is 36"},
     {"{\"id\":\"a\",\"abstract\":\"x\",\"categories\":\"cs.LG\","
@@ -171,6 +185,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_good_record);
     tcase_add_test(tc, test_line_endings_and_optional_fields);
+    tcase_add_test(tc, test_outside_topics);
     tcase_add_test(tc, test_topic_mapping);
     tcase_add_test(tc, test_bad_records);
     tcase_add_test(tc, test_nul_byte);

@@ -157,6 +157,20 @@ START_TEST(no_option_is_defined_twice)
 }
 END_TEST
 
+/* Misspellings get the nearest option; far-off names get none. */
+START_TEST(suggestions_for_misspellings)
+{
+    const mb_option *const tables[] = {mb_job_options, mb_url_options, NULL};
+    const char *const extra[] = {"kernel", "kernel-lib", NULL};
+    ck_assert_str_eq(mb_options_suggest(tables, NULL, "retry"), "retries");
+    ck_assert_str_eq(mb_options_suggest(tables, NULL, "shedule"), "schedule");
+    ck_assert_str_eq(mb_options_suggest(tables, NULL, "chnuk"), "chunk");
+    ck_assert_str_eq(mb_options_suggest(tables, extra, "kernl"), "kernel");
+    ck_assert_ptr_null(mb_options_suggest(tables, NULL, "zzzzzz"));
+    ck_assert_ptr_null(mb_options_suggest(tables, NULL, "x"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("options");
@@ -169,6 +183,7 @@ int main(void)
     tcase_add_test(tc, default_chunks);
     tcase_add_test(tc, errors_wrap_the_last_message);
     tcase_add_test(tc, no_option_is_defined_twice);
+    tcase_add_test(tc, suggestions_for_misspellings);
     suite_add_tcase(s, tc);
     return mb_test_run(s);
 }

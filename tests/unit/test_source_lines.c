@@ -62,6 +62,28 @@ START_TEST(lines_in_order_across_reads)
 }
 END_TEST
 
+/* Text: blank lines are left out, each line comes after its number. */
+START_TEST(text_skips_blank_lines_and_tags_numbers)
+{
+    const char text[] = "first\n\n \t\r\nfourth\n";
+    mb_batch b = {0};
+    mb_source src;
+    mb_url_opts o;
+    uint64_t n;
+    write_file(text, sizeof text - 1);
+    mb_url_opts_default(&o);
+    ck_assert_int_eq(mb_source_open_text(&src, path, 100, &o), MB_OK);
+    ck_assert_int_eq(src.read(src.state, 5, &b), MB_OK);
+    ck_assert_uint_eq(b.count, 2);
+    memcpy(&n, item(&b, 1).data, sizeof n);
+    ck_assert_uint_eq(n, 4);
+    ck_assert(item(&b, 1).len == MB_SOURCE_TEXT_TAG + 6 &&
+              memcmp(item(&b, 1).data + MB_SOURCE_TEXT_TAG, "fourth", 6) == 0);
+    mb_source_close(&src);
+    mb_batch_free(&b);
+}
+END_TEST
+
 /* A line longer than the limit arrives cut to limit + 1 bytes; the lines
  * after it are intact.  Here the long line spans several 1 MiB reads. */
 START_TEST(long_lines_are_cut)
@@ -153,6 +175,7 @@ int main(void)
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, lines_in_order_across_reads);
     tcase_add_test(tc, long_lines_are_cut);
+    tcase_add_test(tc, text_skips_blank_lines_and_tags_numbers);
     tcase_add_test(tc, lines_inside_and_across_reads_agree);
     tcase_add_test(tc, empty_file_has_no_tasks);
     tcase_add_test(tc, missing_file_names_the_path);

@@ -282,6 +282,12 @@ static void hostile_strings(cJSON *doc)
     cJSON_ReplaceItemInObjectCaseSensitive(doc, "started", cJSON_CreateString("\"><img>"));
     cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "per_rank"), 0);
     cJSON_ReplaceItemInObjectCaseSensitive(r, "host", cJSON_CreateString("h&'x"));
+    cJSON *f = cJSON_CreateObject(), *list = cJSON_CreateArray();
+    cJSON_AddNumberToObject(f, "task", 7);
+    cJSON_AddStringToObject(f, "reason", "line 8: <b>bad</b>");
+    cJSON_AddItemToArray(list, f);
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "failures");
+    cJSON_AddItemToObject(doc, "failures", list);
 }
 
 START_TEST(html_escapes_every_document_string)
@@ -299,7 +305,11 @@ START_TEST(html_escapes_every_document_string)
     ck_assert_ptr_nonnull(strstr(page, "&quot;&gt;&lt;img&gt;"));
     ck_assert_ptr_nonnull(strstr(page, "a&lt;b&gt;.json"));
     ck_assert_ptr_nonnull(strstr(page, ">h&amp;&#39;x</td>"));
-    ck_assert_ptr_nonnull(strstr(page, "<span class=\"state-failed\">failed</span>"));
+    ck_assert_ptr_nonnull(strstr(page, "<span id=\"state\" class=\"state-failed\">failed</span>"));
+    /* The failed tasks' reasons, escaped; a failed job's page does not reload. */
+    ck_assert_ptr_nonnull(strstr(page, "<tr><td>7</td><td class=\"reason\">line 8: "
+                                       "&lt;b&gt;bad&lt;/b&gt;</td></tr>"));
+    ck_assert_ptr_null(strstr(page, "http-equiv"));
     free(page);
     cJSON_Delete(doc);
 }
@@ -314,7 +324,8 @@ START_TEST(html_page_content)
     /* Self-contained: nothing is fetched from elsewhere. */
     ck_assert_ptr_null(strstr(page, "src="));
     ck_assert_ptr_null(strstr(page, "href="));
-    ck_assert_ptr_nonnull(strstr(page, "<span class=\"state-running\">running</span>"));
+    ck_assert_ptr_nonnull(strstr(page, "<span id=\"state\" class=\"state-running\">running</span>"));
+    ck_assert_ptr_nonnull(strstr(page, "<meta http-equiv=\"refresh\""));
     /* 40 of 100 done; rank bars against the busiest rank (25 tasks). */
     ck_assert_ptr_nonnull(strstr(page, "<div class=\"bar big\"><div style=\"width: 40.0%\">"));
     ck_assert_ptr_nonnull(strstr(page, "<td>15</td><td>10.250</td><td class=\"host\">"
