@@ -107,6 +107,31 @@ else
     ok
 fi
 
+# A command's end is seen when its shell exits, even though a process that
+# left its group still holds its output pipe (for 300 s, far longer than
+# this test may take); the output written before the end is kept.
+cat >"$WORK/held.txt" <<EOF
+setsid sleep 300 & echo \$! >"$WORK/held.pid"; echo before-end
+echo second
+EOF
+mb 1 exec --commands "$WORK/held.txt" --out "$WORK/held.h5" --quiet
+[ $? -eq 0 ] && ok || fail "a command whose pipe stays held"
+[ "$(field "$WORK/held.h5" stdout | tr -d ' \n')" = '"before-end""second"' ] && ok ||
+    fail "held pipe output: $(field "$WORK/held.h5" stdout | tr '\n' ' ')"
+kill "$(cat "$WORK/held.pid")" 2>/dev/null
+
+# peak_rss_kib is the command's own: a small command is not charged with
+# mpibatch's memory (tens of MiB), and one that touches 64 MiB shows it.
+cat >"$WORK/rss.txt" <<'EOF'
+cat /dev/null
+python3 -c 'b = bytearray(64 << 20); b[::4096] = b"x" * (16 << 10)'
+EOF
+mb 1 exec --commands "$WORK/rss.txt" --out "$WORK/rss.h5" --quiet
+[ $? -eq 0 ] && ok || fail "rss commands failed"
+field "$WORK/rss.h5" peak_rss_kib | tr '\n' ' ' >"$WORK/rss.got"
+awk '{exit !($1 > 0 && $1 < 8192 && $2 >= 65536)}' "$WORK/rss.got" && ok ||
+    fail "peak_rss_kib (small command, 64 MiB command): $(cat "$WORK/rss.got")"
+
 # Logs: one file per task and stream, in directories created as needed;
 # {} replaced by each argument line.
 printf 'alpha\n# skipped\n\nbeta gamma\n3\n' >"$WORK/args.txt"
