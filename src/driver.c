@@ -194,7 +194,8 @@ static mb_err schedule(driver *d, double t0)
         .chunk = d->job.chunk, .t0 = t0, .col = d->col,
         .first = d->resumed, .retries = d->job.retries,
         .speculate_after = d->job.speculate_after, .progress = d->progress,
-        .root_serves_only = d->size > 1 && (d->job.kernel->flags & MB_KERNEL_LONG_TASKS),
+        .root_serves_only = d->size > 1 && (d->job.kernel->flags & MB_KERNEL_LONG_TASKS) &&
+                            !(d->job.kernel->flags & MB_KERNEL_WAITS_IDLE),
     };
     mb_err rc = d->job.schedule == MB_SCHEDULE_STATIC ? mb_schedule_static(&run)
                                                       : mb_schedule_dynamic(&run);

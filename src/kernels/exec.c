@@ -6,7 +6,8 @@
  * mpibatch-spawn (exec_spawn.h), started once per rank, forks the commands
  * and reports their ends, so a command's peak memory is its own.  The rank
  * waits in one poll() on the helper's socket and the command's pipes, the
- * timeout being the poll's.  Standard output and error come back through pipes:
+ * timeout being the poll's; on rank 0 the poll also wakes for the
+ * schedule's turns (mb_kernel_idle), so rank 0 runs commands too.  Standard output and error come back through pipes:
  * the first bytes of the output are kept in the record, the last line of
  * the error output goes into a failed task's reason, and --logs writes
  * both in full, one file each per task.
@@ -42,6 +43,7 @@ enum { OUT_WORDS = 32 };                     /* 255 bytes of standard output */
 enum { O_EXIT, O_SIGNAL, O_TIMED_OUT, O_WALL, O_RSS, O_STDOUT, NFIELDS = 6 };
 enum { TAIL = 256 };                         /* bytes of stderr kept for the reason */
 enum { READ_AHEAD = 64 };                    /* lines the source reads at a time */
+enum { PIPE_BYTES = 1 << 20 };               /* asked for the stdout pipe */
 
 /* Variables by which Open MPI and PMIx tell a process that it is a rank of
  * this job: a command that is itself an MPI program (or mpirun) must start
@@ -99,6 +101,7 @@ typedef struct running {
     int logs[2];             /* --logs files, or -1 */
     double start, end;       /* mb_clock_now() at the request and at the report of its end */
     double deadline, kill_at;  /* of SIGTERM (--timeout) and SIGKILL (--grace) */
+    double idle_at;          /* of the next mb_kernel_idle() */
     int done;                /* the helper reported its end */
     outcome o;
 } running;
@@ -431,6 +434,10 @@ static mb_err command_start(exec_state *s, running *r, char *cmd)
         rc = mb_error_set(MB_ERR_IO, "cannot make pipes for the command: %s", strerror(errno));
         goto out;
     }
+    /* A larger pipe for the output means fewer wake-ups for a command that
+     * writes much (the default is 64 KiB; past the system's limit it
+     * stays). */
+    fcntl(outp[0], F_SETPIPE_SZ, PIPE_BYTES);
     memset(ctl, 0, sizeof ctl);
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
@@ -505,7 +512,7 @@ static void keep(outcome *o, int i, const char *buf, size_t n)
 /* Read what stream i of r has; at its end, close it. */
 static void read_stream(running *r, int i)
 {
-    char buf[65536];
+    static char buf[PIPE_BYTES];
     ssize_t n = read(r->fds[i], buf, sizeof buf);
     if (n > 0) {
         write_log(r->logs[i], buf, (size_t)n, &r->o);
@@ -556,14 +563,25 @@ static mb_err helper_message(exec_state *s, running *r)
     return MB_OK;
 }
 
-/* Milliseconds until r's next deadline (the timeout or the end of the
- * grace), -1 for none. */
+/* Milliseconds until r's next deadline (the timeout, the end of the
+ * grace, or the schedule's next turn), -1 for none. */
 static int wait_ms(const running *r, double now)
 {
-    double next = fmin(r->deadline, r->kill_at);
+    double next = fmin(fmin(r->deadline, r->kill_at), r->idle_at);
     if (isinf(next))
         return -1;
     return next <= now ? 0 : (int)fmin(ceil((next - now) * 1000), 1e9);
+}
+
+/* The schedule's turn (rank 0 answers the other ranks, progress is drawn)
+ * when it is due. */
+static void idle_turn(running *r, double now)
+{
+    int ms = mb_kernel_idle_ms();
+    if (ms < 0 || now < r->idle_at)
+        return;
+    mb_kernel_idle();
+    r->idle_at = mb_clock_now() + ms / 1000.0;
 }
 
 /* At the timeout, SIGTERM to the command's group; after the grace, SIGKILL. */
@@ -592,6 +610,7 @@ static mb_err supervise(exec_state *s, running *r)
     mb_err rc = MB_OK;
     r->deadline = s->timeout > 0 ? r->start + s->timeout : INFINITY;
     r->kill_at = INFINITY;
+    r->idle_at = mb_kernel_idle_ms() < 0 ? INFINITY : r->start;
     while (rc == MB_OK && !r->done) {
         struct pollfd p[3] = {{.fd = s->sock, .events = POLLIN},
                               {.fd = r->fds[0], .events = POLLIN},
@@ -605,6 +624,8 @@ static mb_err supervise(exec_state *s, running *r)
             rc = helper_message(s, r);
         if (rc == MB_OK && !r->done)
             rc = enforce_timeout(s, r, mb_clock_now());
+        if (rc == MB_OK && !r->done)
+            idle_turn(r, mb_clock_now());
     }
     for (int i = 0; rc == MB_OK && i < 1024 && drain_ready(r); i++)
         ;
@@ -754,5 +775,5 @@ const mb_kernel mb_kernel_exec = {
     .reduce = exec_reduce,
     .summarize = exec_summarize,
     .teardown = exec_teardown,
-    .flags = MB_KERNEL_LONG_TASKS,
+    .flags = MB_KERNEL_LONG_TASKS | MB_KERNEL_WAITS_IDLE,
 };

@@ -3,10 +3,12 @@
 # environment, exit statuses, signals, timeouts, logs, {} and bad files.
 . "$top_srcdir/tests/integration/lib.sh"
 
-# field FILE NAME: one result dataset's values, one per line (strings
-# must hold no comma or newline).
+# field FILE NAME: one result dataset's values (or, for a NAME starting
+# with /, that dataset's), one per line (strings must hold no comma or
+# newline).
 field() {
-    "$H5DUMP" -A 0 -y -w 0 -d "/results/$2" "$1" | sed -n '/DATA {/,/}/p' | sed '1d;$d' |
+    case $2 in /*) path=$2 ;; *) path=/results/$2 ;; esac
+    "$H5DUMP" -A 0 -y -w 0 -d "$path" "$1" | sed -n '/DATA {/,/}/p' | sed '1d;$d' |
         tr ',' '\n' | sed 's/^ *//; /^$/d'
 }
 
@@ -155,14 +157,26 @@ field "$WORK/j.h5" exit_status | cmp -s - "$WORK/exit_status.1" && ok || fail "j
 # no output left behind.
 OUT="$WORK/o"
 mkdir "$OUT"
-# Long tasks: one command per chunk, and with 3 ranks rank 0 only serves,
-# so ranks 1 and 2 run every command; a failed command is retried on the
-# other worker (with 2 ranks, on the only worker there is).
+# Long tasks: one command per chunk, every rank runs commands (rank 0
+# between its turns at serving the others), and a failed command is
+# retried on another rank.
 seq 1 6 | sed 's/.*/printf %s "$MB_RANK"/' >"$WORK/ranks.txt"
 mb 3 exec --commands "$WORK/ranks.txt" --out "$WORK/ranks.h5" --quiet
 [ $? -eq 0 ] && ok || fail "exec on 3 ranks failed"
 field "$WORK/ranks.h5" stdout | tr -d '"' | sort -u | tr '\n' ' ' >"$WORK/ranks.used"
-[ "$(cat "$WORK/ranks.used")" = "1 2 " ] && ok || fail "ranks that ran commands: $(cat "$WORK/ranks.used")"
+[ "$(cat "$WORK/ranks.used")" = "0 1 2 " ] && ok || fail "ranks that ran commands: $(cat "$WORK/ranks.used")"
+
+# No holes: three commands of 3, 3 and 2 s on 3 ranks run on three ranks
+# at once; none waits in a busy rank's queue (each starts before any ends).
+printf 'sleep 3\nsleep 3\nsleep 2\n' >"$WORK/holes.txt"
+mb 3 exec --commands "$WORK/holes.txt" --chunk 1 --out "$WORK/holes.h5" --quiet
+[ $? -eq 0 ] && ok || fail "3 commands on 3 ranks failed"
+[ "$(field "$WORK/holes.h5" /tasks/rank | sort -u | wc -l)" -eq 3 ] && ok ||
+    fail "3 commands on 3 ranks ran on ranks $(field "$WORK/holes.h5" /tasks/rank | tr '\n' ' ')"
+field "$WORK/holes.h5" /tasks/start >"$WORK/holes.start"
+field "$WORK/holes.h5" /tasks/seconds | paste -d ' ' "$WORK/holes.start" - |
+    awk '{s = $1; e = $1 + $2; if (NR == 1 || s > ms) ms = s; if (NR == 1 || e < me) me = e}
+         END {exit !(ms < me)}' && ok || fail "a command waited for another to end"
 printf '[ -e "%s/flag" ] || { touch "%s/flag"; exit 5; }\n' "$WORK" "$WORK" >"$WORK/once.txt"
 for n in 2 3; do
     rm -f "$WORK/flag"
