@@ -109,8 +109,12 @@ void mb_progress_snapshot_now(const mb_progress *p, mb_progress_snapshot *s)
     s->total = p->ntasks > 0 ? p->ntasks : dispatched;
     if (dispatched < s->done) /* tasks replayed from a journal were never handed out */
         dispatched = s->done;
+    /* Handed out but queued behind a running task is pending, not running. */
     s->running = dispatched - s->done;
-    s->pending = s->total_known && s->total > dispatched ? s->total - dispatched : 0;
+    if (p->feed.running_known && p->feed.running < s->running)
+        s->running = p->feed.running;
+    s->pending = s->total_known && s->total > s->done + s->running
+                     ? s->total - s->done - s->running : 0;
     /* The rate counts tasks run by this job, not those replayed from a
      * journal (they are in `done` but in no rank's statistics). */
     for (int r = 0; r < p->nranks; r++)

@@ -47,6 +47,7 @@ typedef struct dispatcher {
     mb_retrier rt;
     entry **q;                  /* DEPTH entries per rank, a ring each */
     int *qhead, *qlen;
+    int64_t busy;               /* ranks with work: each runs one task at a time */
     int *state;                 /* ACTIVE, STOPPING (STOP sent), STOPPED (DONE came) */
     uint64_t *sent;             /* work messages sent per worker */
     uint64_t undone;            /* entries still waiting for a result */
@@ -96,8 +97,10 @@ static void entry_release(dispatcher *d, entry *e)
 static void queue_push(dispatcher *d, int w, entry *e)
 {
     int k = (d->qhead[w] + d->qlen[w]) % DEPTH;
-    if (d->qlen[w]++ == 0)
+    if (d->qlen[w]++ == 0) {
         e->started = mb_clock_now();
+        d->busy++;
+    }
     d->q[(size_t)w * DEPTH + (size_t)k] = e;
 }
 
@@ -109,6 +112,8 @@ static entry *queue_pop(dispatcher *d, int w)
     d->qhead[w] = (d->qhead[w] + 1) % DEPTH;
     if (--d->qlen[w] > 0)
         d->q[(size_t)w * DEPTH + (size_t)d->qhead[w]]->started = mb_clock_now();
+    else
+        d->busy--;
     return e;
 }
 
@@ -441,7 +446,7 @@ static mb_err wait_results(dispatcher *d)
 static void root_idle(void *ctx)
 {
     dispatcher *d = ctx;
-    mb_feed_progress(d->r, &d->f);
+    mb_feed_progress(d->r, &d->f, d->busy);
     if (d->idle_rc == MB_OK && d->r->size > 1)
         d->idle_rc = poll(d, 0);
 }
@@ -463,7 +468,7 @@ static mb_err dynamic_root(mb_run *r)
         mb_kernel_set_idle(root_idle, &d, r->size > 1 ? IDLE_SERVE_MS : IDLE_PROGRESS_MS);
     while (rc == MB_OK) {
         int idle = 0;
-        mb_feed_progress(r, &d.f);
+        mb_feed_progress(r, &d.f, d.busy);
         if (l.e) {
             if ((rc = local_step(&d, &x, &l)) == MB_OK)
                 rc = d.idle_rc;

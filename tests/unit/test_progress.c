@@ -195,6 +195,14 @@ START_TEST(document_fields)
     ck_assert_double_eq(num(d, "ranks"), 2);
     ck_assert(num(d, "tasks_per_second") > 0);
     ck_assert_double_eq_tol(num(d, "eta_seconds"), 29.0 / num(d, "tasks_per_second"), 1e-6);
+    /* A schedule that knows how many tasks run (2 ranks busy): the others
+     * handed out wait in a queue, so they are pending. */
+    mb_progress_feed known = {.dispatched = 15, .running_known = 1, .running = 2};
+    mb_progress_update(p, &known);
+    cJSON *dk = mb_progress_document(p, MB_PROGRESS_RUNNING);
+    ck_assert_double_eq(num(dk, "running"), 2);
+    ck_assert_double_eq(num(dk, "pending"), 27);
+    cJSON_Delete(dk);
     const cJSON *ranks = cJSON_GetObjectItem(d, "per_rank");
     ck_assert_int_eq(cJSON_GetArraySize(ranks), 2);
     ck_assert_double_eq(num(cJSON_GetArrayItem(ranks, 0), "tasks"), 4);
