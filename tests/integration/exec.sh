@@ -161,10 +161,18 @@ mkdir "$OUT"
 # between its turns at serving the others), and a failed command is
 # retried on another rank.
 seq 1 6 | sed 's/.*/printf %s "$MB_RANK"/' >"$WORK/ranks.txt"
-mb 3 exec --commands "$WORK/ranks.txt" --out "$WORK/ranks.h5" --quiet
+mb 3 exec --commands "$WORK/ranks.txt" --out "$WORK/ranks.h5" --report "$WORK/ranks.json" --quiet
 [ $? -eq 0 ] && ok || fail "exec on 3 ranks failed"
 field "$WORK/ranks.h5" stdout | tr -d '"' | sort -u | tr '\n' ' ' >"$WORK/ranks.used"
 [ "$(cat "$WORK/ranks.used")" = "0 1 2 " ] && ok || fail "ranks that ran commands: $(cat "$WORK/ranks.used")"
+# The report agrees: every rank ran tasks, so the load imbalance is not the
+# 100 % of a rank 0 that ran none.
+python3 - "$WORK/ranks.json" <<'PY' && ok || fail "per-rank tasks in the report"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert [p["tasks"] > 0 for p in r["per_rank"]] == [True] * 3, r["per_rank"]
+assert sum(p["tasks"] for p in r["per_rank"]) == 6, r["per_rank"]
+PY
 
 # No holes: three commands of 3, 3 and 2 s on 3 ranks run on three ranks
 # at once; none waits in a busy rank's queue (each starts before any ends).
