@@ -88,9 +88,9 @@ void mb_progress_format_line(const mb_progress_snapshot *s, char *buf, size_t n)
     if (len < 0 || (size_t)len >= n)
         return;
     /* The ETA needs a total; streamed input shows done and the rate only. */
-    snprintf(buf + len, n - (size_t)len, ", %llu failed, %s tasks/s, elapsed %s%s%s",
-             (unsigned long long)s->failed, rate, elapsed, s->total_known ? ", ETA " : "",
-             s->total_known ? eta : "");
+    snprintf(buf + len, n - (size_t)len, ", %llu failed, %llu running, %s tasks/s, elapsed %s%s%s",
+             (unsigned long long)s->failed, (unsigned long long)s->running, rate, elapsed,
+             s->total_known ? ", ETA " : "", s->total_known ? eta : "");
 }
 
 /* ---- counts ------------------------------------------------------------ */

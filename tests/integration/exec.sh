@@ -122,6 +122,18 @@ mb 1 exec --commands "$WORK/held.txt" --out "$WORK/held.h5" --quiet
     fail "held pipe output: $(field "$WORK/held.h5" stdout | tr '\n' ' ')"
 kill "$(cat "$WORK/held.pid")" 2>/dev/null
 
+# Progress goes on during a long command (no task ends for 3 s): plain
+# lines at the interval say it is running, on 1 rank and on 2.
+echo "sleep 3" >"$WORK/long.txt"
+for n in 1 2; do
+    mb "$n" exec --commands "$WORK/long.txt" --out "$WORK/long.h5" --progress plain \
+        --progress-interval 0.5 >/dev/null 2>"$WORK/long.err"
+    [ $? -eq 0 ] && ok || fail "$n ranks: long command failed"
+    # (1 rank has read only the first line yet: the total is not known.)
+    [ "$(grep -c '^mpibatch: 0\(/1\)\{0,1\} tasks done.*, 0 failed, 1 running' "$WORK/long.err")" -ge 2 ] &&
+        ok || fail "$n ranks: progress during a long command: $(cat "$WORK/long.err")"
+done
+
 # peak_rss_kib is the command's own: a small command is not charged with
 # mpibatch's memory (tens of MiB), and one that touches 64 MiB shows it.
 cat >"$WORK/rss.txt" <<'EOF'

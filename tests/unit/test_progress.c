@@ -141,14 +141,14 @@ END_TEST
 START_TEST(line_with_and_without_total)
 {
     mb_progress_snapshot s = {.elapsed = 12, .total_known = 1, .total = 400, .done = 120,
-                              .failed = 2, .rate = 35.2, .eta = 8};
+                              .failed = 2, .running = 3, .rate = 35.2, .eta = 8};
     char buf[256];
     mb_progress_format_line(&s, buf, sizeof buf);
-    ck_assert_str_eq(buf, "120/400 tasks done (30.0%), 2 failed, 35.2 tasks/s, elapsed 12s, ETA 8s");
+    ck_assert_str_eq(buf, "120/400 tasks done (30.0%), 2 failed, 3 running, 35.2 tasks/s, elapsed 12s, ETA 8s");
     s.total_known = 0;
     s.eta = -1;
     mb_progress_format_line(&s, buf, sizeof buf);
-    ck_assert_str_eq(buf, "120 tasks done, 2 failed, 35.2 tasks/s, elapsed 12s");
+    ck_assert_str_eq(buf, "120 tasks done, 2 failed, 3 running, 35.2 tasks/s, elapsed 12s");
     mb_progress_format_line(&s, buf, 10); /* truncated, still a string */
     ck_assert_uint_eq(strlen(buf), 9);
 }
