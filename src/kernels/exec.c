@@ -12,7 +12,7 @@
  * the error output goes into a failed task's reason, and --logs writes
  * both in full, one file each per task.
  */
-#define _GNU_SOURCE /* pipe2, wait4, strsignal */
+#define _GNU_SOURCE /* pipe2, F_SETPIPE_SZ, strsignal */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
