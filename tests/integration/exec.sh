@@ -122,6 +122,25 @@ mb 1 exec --commands "$WORK/held.txt" --out "$WORK/held.h5" --quiet
     fail "held pipe output: $(field "$WORK/held.h5" stdout | tr '\n' ' ')"
 kill "$(cat "$WORK/held.pid")" 2>/dev/null
 
+# A rank killed outright (SIGKILL: no clean-up of its own) leaves no
+# command running: its helper sees the socket close and kills the group.
+printf 'echo $$ >"%s/victim.pid"; exec sleep 100\n' "$WORK" >"$WORK/victim.txt"
+"$MPIBATCH" exec --commands "$WORK/victim.txt" --out "$WORK/victim.h5" --quiet 2>/dev/null &
+runner=$!
+i=0
+while [ ! -s "$WORK/victim.pid" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+kill -9 "$runner"
+wait "$runner" 2>/dev/null
+victim=$(cat "$WORK/victim.pid")
+i=0
+while kill -0 "$victim" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 "$victim" 2>/dev/null; then
+    fail "command $victim outlived its killed rank"
+    kill "$victim"
+else
+    ok
+fi
+
 # Progress goes on during a long command (no task ends for 3 s): plain
 # lines at the interval say it is running, on 1 rank and on 2.
 echo "sleep 3" >"$WORK/long.txt"
