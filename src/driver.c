@@ -183,6 +183,15 @@ static mb_err open_outputs(driver *d)
     return mb_comm_agree(d->comm, rc);
 }
 
+/* Under the dynamic schedule with other ranks, rank 0 only hands out work
+ * for a kernel of long tasks that cannot serve from inside them. */
+static int root_serves_only(const driver *d)
+{
+    unsigned f = d->job.kernel->flags;
+    return d->size > 1 && d->job.schedule == MB_SCHEDULE_DYNAMIC && (f & MB_KERNEL_LONG_TASKS) &&
+           !(f & MB_KERNEL_WAITS_IDLE);
+}
+
 static mb_err schedule(driver *d, double t0)
 {
     mb_run run = {
@@ -194,7 +203,7 @@ static mb_err schedule(driver *d, double t0)
         .chunk = d->job.chunk, .t0 = t0, .col = d->col,
         .first = d->resumed, .retries = d->job.retries,
         .speculate_after = d->job.speculate_after, .progress = d->progress,
-        .root_serves_only = d->size > 1 && (d->job.kernel->flags & MB_KERNEL_LONG_TASKS),
+        .root_serves_only = root_serves_only(d),
     };
     mb_err rc = d->job.schedule == MB_SCHEDULE_STATIC ? mb_schedule_static(&run)
                                                       : mb_schedule_dynamic(&run);
@@ -232,6 +241,7 @@ static mb_err finish(driver *d, double started)
         .tasks = mb_collector_done(d->col), .failed = mb_collector_failed(d->col),
         .wall_seconds = mb_clock_now() - started, .stats = mb_collector_stats(d->col),
         .retried = d->retried, .resumed = d->resumed, .speculated = d->speculated,
+        .root_served_only = root_serves_only(d),
     };
     run.failures = mb_collector_failures(d->col, &run.nfailures);
     if (!(report = mb_report_build(&run, result)) && rc == MB_OK)

@@ -88,9 +88,9 @@ void mb_progress_format_line(const mb_progress_snapshot *s, char *buf, size_t n)
     if (len < 0 || (size_t)len >= n)
         return;
     /* The ETA needs a total; streamed input shows done and the rate only. */
-    snprintf(buf + len, n - (size_t)len, ", %llu failed, %s tasks/s, elapsed %s%s%s",
-             (unsigned long long)s->failed, rate, elapsed, s->total_known ? ", ETA " : "",
-             s->total_known ? eta : "");
+    snprintf(buf + len, n - (size_t)len, ", %llu failed, %llu running, %s tasks/s, elapsed %s%s%s",
+             (unsigned long long)s->failed, (unsigned long long)s->running, rate, elapsed,
+             s->total_known ? ", ETA " : "", s->total_known ? eta : "");
 }
 
 /* ---- counts ------------------------------------------------------------ */
@@ -109,8 +109,12 @@ void mb_progress_snapshot_now(const mb_progress *p, mb_progress_snapshot *s)
     s->total = p->ntasks > 0 ? p->ntasks : dispatched;
     if (dispatched < s->done) /* tasks replayed from a journal were never handed out */
         dispatched = s->done;
+    /* Handed out but queued behind a running task is pending, not running. */
     s->running = dispatched - s->done;
-    s->pending = s->total_known && s->total > dispatched ? s->total - dispatched : 0;
+    if (p->feed.running_known && p->feed.running < s->running)
+        s->running = p->feed.running;
+    s->pending = s->total_known && s->total > s->done + s->running
+                     ? s->total - s->done - s->running : 0;
     /* The rate counts tasks run by this job, not those replayed from a
      * journal (they are in `done` but in no rank's statistics). */
     for (int r = 0; r < p->nranks; r++)

@@ -32,6 +32,8 @@ typedef struct mb_progress_feed {
     uint64_t dispatched;  /* distinct tasks handed out so far */
     int input_done;       /* no task follows: the total is `dispatched` */
     uint64_t retried, speculated;
+    int running_known;    /* the schedule knows how many tasks run now: */
+    uint64_t running;     /* (else: every task handed out and not done runs) */
 } mb_progress_feed;
 
 /* The counts of one moment, from which the line and the document are made. */

@@ -30,6 +30,8 @@ static cJSON *host_list(const char *const *hosts, int n)
     return list;
 }
 
+/* The per-rank list; the busiest and total busy time of the ranks that
+ * run tasks (all, or all but a rank 0 that only served). */
 static cJSON *per_rank(const mb_report_run *run, double *max_busy, double *sum_busy)
 {
     cJSON *list = cJSON_CreateArray();
@@ -44,6 +46,8 @@ static cJSON *per_rank(const mb_report_run *run, double *max_busy, double *sum_b
         cJSON_AddNumberToObject(o, "busy_seconds", s->busy_seconds);
         cJSON_AddNumberToObject(o, "idle_seconds", idle > 0 ? idle : 0);
         cJSON_AddItemToArray(list, o);
+        if (r == 0 && run->root_served_only)
+            continue;
         *sum_busy += s->busy_seconds;
         if (s->busy_seconds > *max_busy)
             *max_busy = s->busy_seconds;
@@ -77,9 +81,11 @@ cJSON *mb_report_build(const mb_report_run *run, cJSON *result)
     cJSON_AddNumberToObject(r, "tasks_per_second", run->wall_seconds > 0
                             ? (double)(run->tasks - run->resumed) / run->wall_seconds : 0);
     cJSON *ranks = per_rank(run, &max_busy, &sum_busy);
-    /* max/mean - 1: 0 when every rank was equally busy. */
+    /* max/mean - 1 over the ranks that run tasks: 0 when every one of them
+     * was equally busy. */
+    int workers = run->nranks - (run->root_served_only ? 1 : 0);
     cJSON_AddNumberToObject(r, "load_imbalance",
-                            sum_busy > 0 ? max_busy / (sum_busy / run->nranks) - 1 : 0);
+                            sum_busy > 0 ? max_busy / (sum_busy / workers) - 1 : 0);
     cJSON_AddItemToObject(r, "per_rank", ranks);
     cJSON *fails = cJSON_AddArrayToObject(r, "failures");
     for (size_t i = 0; fails && i < run->nfailures; i++) {

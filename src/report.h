@@ -27,6 +27,7 @@ typedef struct mb_report_run {
     uint64_t resumed;             /* tasks replayed from the journal */
     uint64_t speculated;          /* speculative chunk runs started */
     double wall_seconds;
+    int root_served_only;         /* rank 0 ran no task by design: not in load_imbalance */
     const mb_rank_stats *stats;   /* one per rank */
     const mb_failure *failures;   /* the first failures, in task order */
     size_t nfailures;

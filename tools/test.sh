@@ -20,7 +20,7 @@ if [ "$mode" = "--sanitizers" ]; then
 fi
 # Tests read outputs with h5py and pandas and load the status page in a
 # browser (each skips, exit 77, where its tool is missing).
-MB_EXTRA_PKGS="python3-h5py python3-pandas chromium" \
+MB_EXTRA_PKGS="python3-h5py python3-pandas chromium parallel" \
     sh tools/bootstrap.sh "$builddir" --enable-werror "$@"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # Leak checking applies to the unit suites (tests/integration/lib.sh turns

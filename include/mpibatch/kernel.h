@@ -22,7 +22,8 @@ struct mb_source;
 
 /* The version of the kernel interface: the structs of this header and of
  * options.h, and the functions of mpibatch a plug-in may call (error.h,
- * job.h's typed reads, mb_record_set_str, clock.h, source.h, batch.h).  It changes
+ * job.h's typed reads, mb_record_set_str, mb_kernel_idle_ms and
+ * mb_kernel_idle, clock.h, source.h, batch.h).  It changes
  * whenever any of them changes incompatibly. */
 #define MB_KERNEL_ABI_VERSION 1
 
@@ -94,13 +95,29 @@ typedef struct mb_kernel {
     void (*teardown)(void *state);
 
     /* MB_KERNEL_LONG_TASKS: tasks take seconds or more (commands).  Chunks
-     * then default to one task, and in the dynamic schedule rank 0 only
-     * hands out work when other ranks exist: it runs its own tasks between
-     * polls, so one long task there would leave the others waiting. */
+     * then default to one task, workers hold none queued until chunk times
+     * are known to be short, and in the dynamic schedule rank 0 only hands
+     * out work when other ranks exist (unless MB_KERNEL_WAITS_IDLE): it
+     * runs its own tasks between polls, so one long task there would leave
+     * the others waiting. */
     unsigned flags;
 } mb_kernel;
 
 #define MB_KERNEL_LONG_TASKS 1u
+/* MB_KERNEL_WAITS_IDLE: while a task waits (on a child process, say), run()
+ * calls mb_kernel_idle() at least every mb_kernel_idle_ms() milliseconds.
+ * Rank 0 of the dynamic schedule then runs such tasks too (even with
+ * MB_KERNEL_LONG_TASKS), serving the other ranks and the progress line
+ * from inside them. */
+#define MB_KERNEL_WAITS_IDLE 2u
+
+/* For a task that waits: the most milliseconds it should wait before
+ * calling mb_kernel_idle(), or -1 when nothing needs it. */
+int mb_kernel_idle_ms(void);
+/* Let the schedule do its work (answer other ranks, draw progress) while
+ * the task waits.  Errors are the schedule's: it stops the job after the
+ * task returns. */
+void mb_kernel_idle(void);
 
 /* Store s in `words` slots of a record, NUL-padded; returns 0 if s needed
  * more than 8 * words - 1 bytes (then nothing is stored). */

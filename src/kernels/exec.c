@@ -1,15 +1,18 @@
 /* exec.c - shell-command tasks: one line of a commands file per task.
  *
- * Each task runs `/bin/sh -c COMMAND` through posix_spawn (no fork of the
- * MPI process: glibc spawns with vfork semantics, so Open MPI's registered
- * memory and threads are never duplicated) in a process group of its own,
- * so that a timeout, and the clean-up after the command ends, reach every
- * process it started.  Standard output and error come back through pipes:
+ * Each task runs `/bin/sh -c COMMAND` in a process group of its own, so
+ * that a timeout, and the clean-up after the command ends, reach every
+ * process it started.  The MPI process never forks: a small helper,
+ * mpibatch-spawn (exec_spawn.h), started once per rank, forks the commands
+ * and reports their ends, so a command's peak memory is its own.  The rank
+ * waits in one poll() on the helper's socket and the command's pipes, the
+ * timeout being the poll's; on rank 0 the poll also wakes for the
+ * schedule's turns (mb_kernel_idle), so rank 0 runs commands too.  Standard output and error come back through pipes:
  * the first bytes of the output are kept in the record, the last line of
  * the error output goes into a failed task's reason, and --logs writes
  * both in full, one file each per task.
  */
-#define _GNU_SOURCE /* pipe2, wait4, strsignal */
+#define _GNU_SOURCE /* pipe2, F_SETPIPE_SZ, strsignal */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -20,12 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "io/transfer.h"
+#include "kernels/exec_spawn.h"
 #include "kernels/kernels.h"
 #include "mpibatch/clock.h"
 #include "kernels/exec_lines.h"
@@ -39,6 +43,7 @@ enum { OUT_WORDS = 32 };                     /* 255 bytes of standard output */
 enum { O_EXIT, O_SIGNAL, O_TIMED_OUT, O_WALL, O_RSS, O_STDOUT, NFIELDS = 6 };
 enum { TAIL = 256 };                         /* bytes of stderr kept for the reason */
 enum { READ_AHEAD = 64 };                    /* lines the source reads at a time */
+enum { PIPE_BYTES = 1 << 20 };               /* asked for the stdout pipe */
 
 /* Variables by which Open MPI and PMIx tell a process that it is a rank of
  * this job: a command that is itself an MPI program (or mpirun) must start
@@ -59,6 +64,9 @@ typedef struct exec_state {
     char **envp;             /* environment of every task; envp[0] is MB_TASK_ID */
     char env_task[40], env_rank[32], env_nranks[32], env_host[MPI_MAX_PROCESSOR_NAME + 8];
     mb_field fields[NFIELDS];
+    pid_t helper;            /* this rank's mpibatch-spawn */
+    int sock;                /* its socket, -1 when it is not running */
+    uint64_t started;        /* commands started: the helper's tags */
     /* rank 0, in task order */
     uint64_t tasks, failed, timed_out;
     double wall_total, wall_max, rss_max;
@@ -83,7 +91,22 @@ typedef struct outcome {
     char tail[2 * TAIL];       /* last bytes of stderr */
     size_t taillen;
     int log_errno;           /* first error writing a log file, 0 if none */
+    int spawn_errno;         /* why the command could not start, 0 if it did */
 } outcome;
+
+/* One command under supervision. */
+typedef struct running {
+    uint64_t tag;
+    int fds[2];              /* read ends of its stdout and stderr, -1 at their end */
+    int logs[2];             /* --logs files, or -1 */
+    double start, end;       /* mb_clock_now() at the request and at the report of its end */
+    double deadline, kill_at;  /* of SIGTERM (--timeout) and SIGKILL (--grace) */
+    double idle_at;          /* of the next mb_kernel_idle() */
+    int done;                /* the helper reported its end */
+    outcome o;
+} running;
+
+static mb_err helper_start(exec_state *s);
 
 static const mb_option exec_options[] = {
     {.name = "commands", .type = MB_OPT_STR, .meta = "FILE",
@@ -201,6 +224,7 @@ static mb_err exec_setup(const mb_job *job, MPI_Comm comm, void **state)
     mb_err rc;
     if (!(*state = s))
         return mb_error_set(MB_ERR_NOMEM, "out of memory");
+    s->sock = -1;
     if ((rc = check_options(s, job)) != MB_OK)
         return rc;
     s->logs = mb_job_str(job, "logs");
@@ -210,7 +234,9 @@ static mb_err exec_setup(const mb_job *job, MPI_Comm comm, void **state)
     layout(s);
     if (s->logs && (rc = make_dirs(s->logs)) != MB_OK)
         return rc;
-    return make_env(s, comm);
+    if ((rc = make_env(s, comm)) != MB_OK)
+        return rc;
+    return helper_start(s);
 }
 
 static const mb_field *exec_fields(void *state, size_t *n)
@@ -318,45 +344,132 @@ static void close_fd(int fd)
         close(fd);
 }
 
-/* Start `sh -c cmd` in a new process group with stdin from /dev/null and
- * stdout/stderr into pipes whose read ends go to fds[0..1]. */
-static mb_err spawn(const exec_state *s, char *cmd, pid_t *pid, int fds[2])
+/* Where mpibatch-spawn is: beside this program (the build tree, or an
+ * install that keeps them together), else where `make install` puts it. */
+static mb_err helper_path(char *path, size_t size)
 {
-    int outp[2] = {-1, -1}, errp[2] = {-1, -1}, err;
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    char *slash = NULL;
+    if (n > 0) {
+        self[n] = '\0';
+        slash = strrchr(self, '/');
+    }
+    if (slash) {
+        *slash = '\0';
+        snprintf(path, size, "%s/%s", self, MB_SPAWN_PROGRAM);
+        if (access(path, X_OK) == 0)
+            return MB_OK;
+    }
+    snprintf(path, size, "%s/%s", MB_PKGLIBEXECDIR, MB_SPAWN_PROGRAM);
+    if (access(path, X_OK) == 0)
+        return MB_OK;
+    return mb_error_set(MB_ERR_IO, "cannot find the helper program %s (looked beside %s and in %s)",
+                        MB_SPAWN_PROGRAM, slash ? self : "mpibatch", MB_PKGLIBEXECDIR);
+}
+
+/* Start this rank's mpibatch-spawn, its socket on its descriptor 3, in
+ * the tasks' environment (without MB_TASK_ID, which each command gets). */
+static mb_err helper_start(exec_state *s)
+{
+    char path[4200];
+    int sv[2], err;
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     sigset_t none, all;
-    char *argv[] = {"sh", "-c", cmd, NULL};
-    if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
-        err = errno;
-        goto out;
-    }
+    char *argv[] = {MB_SPAWN_PROGRAM, NULL};
+    mb_err rc = helper_path(path, sizeof path);
+    if (rc != MB_OK)
+        return rc;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+        return mb_error_set(MB_ERR_IO, "cannot make a socket for %s: %s", path, strerror(errno));
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+    posix_spawn_file_actions_adddup2(&fa, sv[1], MB_SPAWN_FD);
     posix_spawnattr_init(&attr);
-    /* A fresh group; no signal blocked or ignored as MPI's runtime may have. */
+    /* No signal blocked or ignored as MPI's runtime may have: the
+     * commands inherit the helper's. */
     sigemptyset(&none);
     sigfillset(&all);
-    posix_spawnattr_setpgroup(&attr, 0);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
-    err = posix_spawn(pid, "/bin/sh", &fa, &attr, argv, s->envp);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    err = posix_spawn(&s->helper, path, &fa, &attr, argv, s->envp + 1);
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
-out:
-    close_fd(outp[1]);
-    close_fd(errp[1]);
+    close(sv[1]);
     if (err) {
-        close_fd(outp[0]);
-        close_fd(errp[0]);
-        return mb_error_set(MB_ERR_IO, "cannot start /bin/sh: %s", strerror(err));
+        close(sv[0]);
+        return mb_error_set(MB_ERR_IO, "cannot start %s: %s", path, strerror(err));
     }
-    fds[0] = outp[0];
-    fds[1] = errp[0];
+    s->sock = sv[0];
+    return MB_OK;
+}
+
+/* Close the socket (the helper then kills what still runs and exits) and
+ * reap the helper. */
+static void helper_stop(exec_state *s)
+{
+    if (s->sock < 0)
+        return;
+    close(s->sock);
+    s->sock = -1;
+    while (waitpid(s->helper, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
+
+/* Ask the helper to start r's command, its output into two new pipes. */
+static mb_err command_start(exec_state *s, running *r, char *cmd)
+{
+    int outp[2] = {-1, -1}, errp[2] = {-1, -1};
+    char ctl[CMSG_SPACE(2 * sizeof(int))];
+    size_t env_len = strlen(s->env_task) + 1, cmd_len = strlen(cmd);
+    mb_spawn_req req = {.type = MB_SPAWN_START, .tag = r->tag, .env_len = (uint32_t)env_len,
+                        .cmd_len = (uint32_t)cmd_len};
+    struct iovec iov[3] = {{&req, sizeof req}, {s->env_task, env_len}, {cmd, cmd_len}};
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 3, .msg_control = ctl,
+                         .msg_controllen = sizeof ctl};
+    mb_err rc = MB_OK;
+    if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+        rc = mb_error_set(MB_ERR_IO, "cannot make pipes for the command: %s", strerror(errno));
+        goto out;
+    }
+    /* A larger pipe for the output means fewer wake-ups for a command that
+     * writes much (the default is 64 KiB; past the system's limit it
+     * stays). */
+    fcntl(outp[0], F_SETPIPE_SZ, PIPE_BYTES);
+    memset(ctl, 0, sizeof ctl);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+    memcpy(CMSG_DATA(c), (int[2]){outp[1], errp[1]}, 2 * sizeof(int));
+    r->start = mb_clock_now();
+    while (sendmsg(s->sock, &msg, MSG_NOSIGNAL) < 0)
+        if (errno != EINTR) {
+            rc = mb_error_set(MB_ERR_INTERNAL, "cannot reach %s: %s", MB_SPAWN_PROGRAM,
+                              strerror(errno));
+            goto out;
+        }
+    r->fds[0] = outp[0];
+    r->fds[1] = errp[0];
+    outp[0] = errp[0] = -1;
+out:
+    for (int i = 0; i < 2; i++) {
+        close_fd(outp[i]);
+        close_fd(errp[i]);
+    }
+    return rc;
+}
+
+/* Ask the helper to signal r's process group. */
+static mb_err command_signal(exec_state *s, const running *r, int sig)
+{
+    mb_spawn_req req = {.type = MB_SPAWN_KILL, .sig = sig, .tag = r->tag};
+    while (send(s->sock, &req, sizeof req, MSG_NOSIGNAL) < 0)
+        if (errno != EINTR)
+            return mb_error_set(MB_ERR_INTERNAL, "cannot reach %s: %s", MB_SPAWN_PROGRAM,
+                                strerror(errno));
     return MB_OK;
 }
 
@@ -396,87 +509,127 @@ static void keep(outcome *o, int i, const char *buf, size_t n)
     o->taillen += n;
 }
 
-/* Wait up to ms milliseconds for output and read what there is; a stream
- * at its end gets fd -1.  Without open streams, just sleep.  Returns
- * whether any stream had something (data or its end). */
-static int drain(int fds[2], const int logs[2], outcome *o, int ms)
+/* Read what stream i of r has; at its end, close it. */
+static void read_stream(running *r, int i)
 {
-    struct pollfd p[2];
-    int np = 0, any = 0;
-    char buf[65536];
+    static char buf[PIPE_BYTES];
+    ssize_t n = read(r->fds[i], buf, sizeof buf);
+    if (n > 0) {
+        write_log(r->logs[i], buf, (size_t)n, &r->o);
+        keep(&r->o, i, buf, (size_t)n);
+    } else if (n == 0 || errno != EINTR) {
+        close(r->fds[i]);
+        r->fds[i] = -1;
+    }
+}
+
+/* Read what the pipes hold now, without waiting; returns whether there
+ * was anything (data or an end). */
+static int drain_ready(running *r)
+{
+    struct pollfd p[2] = {{.fd = r->fds[0], .events = POLLIN}, {.fd = r->fds[1], .events = POLLIN}};
+    int any = 0;
+    if (poll(p, 2, 0) <= 0)
+        return 0;
     for (int i = 0; i < 2; i++)
-        if (fds[i] >= 0)
-            p[np++] = (struct pollfd){.fd = fds[i], .events = POLLIN};
-    if (np == 0) {
-        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-        return 0;
-    }
-    if (poll(p, (nfds_t)np, ms) <= 0)
-        return 0;
-    for (int j = 0; j < np; j++) {
-        int i = p[j].fd == fds[0] ? 0 : 1;
-        if (!(p[j].revents & (POLLIN | POLLHUP | POLLERR)))
-            continue;
-        ssize_t n = read(fds[i], buf, sizeof buf);
-        any = 1;
-        if (n > 0) {
-            write_log(logs[i], buf, (size_t)n, o);
-            keep(o, i, buf, (size_t)n);
-        } else if (n == 0 || errno != EINTR) {
-            close(fds[i]);
-            fds[i] = -1;
+        if (p[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+            read_stream(r, i);
+            any = 1;
         }
-    }
     return any;
 }
 
-/* Milliseconds to sleep: at most nap, never past the next deadline. */
-static int next_wait(int nap, double now, double deadline)
+/* One message from the helper: the end of r's command.  An end of the
+ * socket means the helper died; the next command starts a new one. */
+static mb_err helper_message(exec_state *s, running *r)
 {
-    double left = (deadline - now) * 1000;
-    return left < nap ? (int)fmax(1, ceil(left)) : nap;
+    mb_spawn_done d;
+    ssize_t n = recv(s->sock, &d, sizeof d, 0);
+    if (n < 0 && errno == EINTR)
+        return MB_OK;
+    if (n != (ssize_t)sizeof d || d.type != MB_SPAWN_DONE) {
+        helper_stop(s);
+        return mb_error_set(MB_ERR_INTERNAL, "%s ended unexpectedly", MB_SPAWN_PROGRAM);
+    }
+    if (d.tag != r->tag)
+        return mb_error_set(MB_ERR_INTERNAL, "%s reported command %llu, not %llu",
+                            MB_SPAWN_PROGRAM, (unsigned long long)d.tag,
+                            (unsigned long long)r->tag);
+    r->end = mb_clock_now();
+    r->done = 1;
+    r->o.spawn_errno = d.err;
+    r->o.status = d.status;
+    r->o.ru = d.ru;
+    return MB_OK;
 }
 
-/* Read the child's output until it exits, enforcing the timeout, then
- * end whatever it left running in its group and reap it. */
-static mb_err supervise(const exec_state *s, pid_t pid, int fds[2], const int logs[2],
-                        outcome *o)
+/* Milliseconds until r's next deadline (the timeout, the end of the
+ * grace, or the schedule's next turn), -1 for none. */
+static int wait_ms(const running *r, double now)
 {
-    double start = mb_clock_now();
-    double deadline = s->timeout > 0 ? start + s->timeout : INFINITY, kill_at = INFINITY;
-    int nap = 1;
-    for (;;) {
-        siginfo_t si;
-        memset(&si, 0, sizeof si);
-        /* WNOWAIT: the exited leader stays a zombie, so its group id cannot
-         * be reused before the clean-up kill below. */
-        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 && errno != EINTR)
-            return mb_error_set(MB_ERR_INTERNAL, "waitid: %s", strerror(errno));
-        if (si.si_pid == pid)
-            break;
-        double now = mb_clock_now();
-        if (now >= deadline) {
-            o->timed_out = 1;
-            kill(-pid, SIGTERM);
-            deadline = INFINITY;
-            kill_at = now + s->grace;
-        } else if (now >= kill_at) {
-            kill(-pid, SIGKILL);
-            kill_at = INFINITY;
-        }
-        drain(fds, logs, o, next_wait(nap, now, fmin(deadline, kill_at)));
-        nap = nap < 50 ? 2 * nap : 50; /* short commands are noticed at once */
+    double next = fmin(fmin(r->deadline, r->kill_at), r->idle_at);
+    if (isinf(next))
+        return -1;
+    return next <= now ? 0 : (int)fmin(ceil((next - now) * 1000), 1e9);
+}
+
+/* The schedule's turn (rank 0 answers the other ranks, progress is drawn)
+ * when it is due. */
+static void idle_turn(running *r, double now)
+{
+    int ms = mb_kernel_idle_ms();
+    if (ms < 0 || now < r->idle_at)
+        return;
+    mb_kernel_idle();
+    r->idle_at = mb_clock_now() + ms / 1000.0;
+}
+
+/* At the timeout, SIGTERM to the command's group; after the grace, SIGKILL. */
+static mb_err enforce_timeout(exec_state *s, running *r, double now)
+{
+    if (now >= r->deadline) {
+        r->o.timed_out = 1;
+        r->deadline = INFINITY;
+        r->kill_at = now + s->grace;
+        return command_signal(s, r, SIGTERM);
     }
-    kill(-pid, SIGKILL);
-    /* What the command wrote before it ended is in the pipes now; a
-     * process that left the group could write forever, hence the bound. */
-    for (int i = 0; i < 1024 && drain(fds, logs, o, 0); i++)
-        ;
-    while (wait4(pid, &o->status, 0, &o->ru) < 0)
-        if (errno != EINTR)
-            return mb_error_set(MB_ERR_INTERNAL, "wait4: %s", strerror(errno));
+    if (now >= r->kill_at) {
+        r->kill_at = INFINITY;
+        return command_signal(s, r, SIGKILL);
+    }
     return MB_OK;
+}
+
+/* Wait on the helper's socket and the command's pipes until the helper
+ * reports the command's end, enforcing the timeout meanwhile; then read
+ * what the pipes already hold.  A process that left the command's group
+ * could hold them open and write forever, hence no waiting for their end
+ * and a bound on the reads. */
+static mb_err supervise(exec_state *s, running *r)
+{
+    mb_err rc = MB_OK;
+    r->deadline = s->timeout > 0 ? r->start + s->timeout : INFINITY;
+    r->kill_at = INFINITY;
+    r->idle_at = mb_kernel_idle_ms() < 0 ? INFINITY : r->start;
+    while (rc == MB_OK && !r->done) {
+        struct pollfd p[3] = {{.fd = s->sock, .events = POLLIN},
+                              {.fd = r->fds[0], .events = POLLIN},
+                              {.fd = r->fds[1], .events = POLLIN}};
+        if (poll(p, 3, wait_ms(r, mb_clock_now())) < 0 && errno != EINTR)
+            return mb_error_set(MB_ERR_INTERNAL, "poll: %s", strerror(errno));
+        for (int i = 0; i < 2; i++)
+            if (p[i + 1].revents & (POLLIN | POLLHUP | POLLERR))
+                read_stream(r, i);
+        if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
+            rc = helper_message(s, r);
+        if (rc == MB_OK && !r->done)
+            rc = enforce_timeout(s, r, mb_clock_now());
+        if (rc == MB_OK && !r->done)
+            idle_turn(r, mb_clock_now());
+    }
+    for (int i = 0; rc == MB_OK && i < 1024 && drain_ready(r); i++)
+        ;
+    return rc;
 }
 
 /* The last non-empty line of the error output, made printable, or "". */
@@ -504,6 +657,9 @@ static mb_err judge(const exec_state *s, uint64_t lineno, const outcome *o, doub
 {
     char why[64], err[160];
     int st = o->status;
+    if (o->spawn_errno)
+        return mb_error_set(MB_ERR_IO, "%s:%llu: cannot start /bin/sh: %s", s->file,
+                            (unsigned long long)lineno, strerror(o->spawn_errno));
     rec[O_EXIT] = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     rec[O_SIGNAL] = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
     rec[O_TIMED_OUT] = o->timed_out;
@@ -529,26 +685,27 @@ static mb_err judge(const exec_state *s, uint64_t lineno, const outcome *o, doub
 static mb_err run_command(exec_state *s, uint64_t task, uint64_t lineno, char *cmd,
                           double *rec)
 {
-    outcome *o = calloc(1, sizeof *o);
-    int logs[2] = {-1, -1}, fds[2] = {-1, -1};
-    pid_t pid;
-    mb_err rc = o ? MB_OK : mb_error_set(MB_ERR_NOMEM, "out of memory");
+    running *r = calloc(1, sizeof *r);
+    mb_err rc = r ? MB_OK : mb_error_set(MB_ERR_NOMEM, "out of memory");
+    if (rc == MB_OK) {
+        r->tag = s->started++;
+        r->fds[0] = r->fds[1] = r->logs[0] = r->logs[1] = -1;
+    }
     for (int i = 0; rc == MB_OK && s->logs && i < 2; i++)
-        if ((logs[i] = open_log(s, task, i == 0 ? "out" : "err")) < 0)
+        if ((r->logs[i] = open_log(s, task, i == 0 ? "out" : "err")) < 0)
             rc = mb_error_set(MB_ERR_IO, "%s:%llu: cannot create its log in '%s': %s", s->file,
                               (unsigned long long)lineno, s->logs, strerror(errno));
     snprintf(s->env_task, sizeof s->env_task, "MB_TASK_ID=%llu", (unsigned long long)task);
-    double t0 = mb_clock_now();
-    if (rc == MB_OK && (rc = spawn(s, cmd, &pid, fds)) == MB_OK &&
-        (rc = supervise(s, pid, fds, logs, o)) == MB_OK)
-        rc = judge(s, lineno, o, mb_clock_now() - t0, rec);
-    for (int i = 0; i < 2; i++) {
-        if (logs[i] >= 0)
-            close(logs[i]);
-        if (fds[i] >= 0)
-            close(fds[i]);
+    if (rc == MB_OK && s->sock < 0)
+        rc = helper_start(s);
+    if (rc == MB_OK && (rc = command_start(s, r, cmd)) == MB_OK &&
+        (rc = supervise(s, r)) == MB_OK)
+        rc = judge(s, lineno, &r->o, r->end - r->start, rec);
+    for (int i = 0; r && i < 2; i++) {
+        close_fd(r->logs[i]);
+        close_fd(r->fds[i]);
     }
-    free(o);
+    free(r);
     return rc;
 }
 
@@ -600,6 +757,9 @@ static mb_err exec_summarize(void *state, cJSON *result)
 static void exec_teardown(void *state)
 {
     exec_state *s = state;
+    if (!s)
+        return;
+    helper_stop(s);
     free(s->envp);
     free(s);
 }
@@ -615,5 +775,5 @@ const mb_kernel mb_kernel_exec = {
     .reduce = exec_reduce,
     .summarize = exec_summarize,
     .teardown = exec_teardown,
-    .flags = MB_KERNEL_LONG_TASKS,
+    .flags = MB_KERNEL_LONG_TASKS | MB_KERNEL_WAITS_IDLE,
 };

@@ -19,4 +19,8 @@ const mb_kernel *const *mb_kernel_registry(void);
 /* Doubles per record for a field list. */
 size_t mb_kernel_record_len(const mb_field *fields, size_t n);
 
+/* The schedule's side of mb_kernel_idle() (idle.c): fn(ctx) is what it
+ * runs, meant every ms milliseconds (fn NULL: nothing). */
+void mb_kernel_set_idle(void (*fn)(void *ctx), void *ctx, int ms);
+
 #endif

@@ -5,10 +5,22 @@
 #include <string.h>
 #include <time.h>
 
+#include "kernels/kernels.h"
 #include "schedule/internal.h"
 
-/* Chunks a dynamic worker holds: one running, one queued behind it. */
+/* Chunks a dynamic worker holds: one running and, while chunks are short,
+ * one queued behind it, so the next is there the moment one ends.  A chunk
+ * of LONG_CHUNK seconds or more on average (or, before any has ended, one
+ * of a kernel with long tasks) gets none queued behind it: work waiting in
+ * one rank's queue while another rank is idle is a hole in the schedule. */
 #define DEPTH 2
+#define LONG_CHUNK 0.05
+
+/* Rank 0's turn while its own task waits (MB_KERNEL_WAITS_IDLE kernels),
+ * every IDLE_SERVE_MS with other ranks to answer, else every
+ * IDLE_PROGRESS_MS for the progress line and status file. */
+#define IDLE_SERVE_MS 1
+#define IDLE_PROGRESS_MS 100
 
 enum { TAG_WORK = 1, TAG_STOP, TAG_RESULT, TAG_DONE };
 
@@ -35,6 +47,7 @@ typedef struct dispatcher {
     mb_retrier rt;
     entry **q;                  /* DEPTH entries per rank, a ring each */
     int *qhead, *qlen;
+    int64_t busy;               /* ranks with work: each runs one task at a time */
     int *state;                 /* ACTIVE, STOPPING (STOP sent), STOPPED (DONE came) */
     uint64_t *sent;             /* work messages sent per worker */
     uint64_t undone;            /* entries still waiting for a result */
@@ -42,8 +55,19 @@ typedef struct dispatcher {
     double *times;              /* run times of finished chunks, for the median */
     size_t ntimes, captimes, sorted;
     double median;
+    double chunk_seconds;       /* run time of the chunks finished, for depth() */
+    uint64_t chunks;
+    mb_err idle_rc;             /* the first error of a turn inside rank 0's task */
     mb_buf msg;                 /* receive buffer for one result */
 } dispatcher;
+
+/* How many chunks a worker may hold (see DEPTH). */
+static int depth(const dispatcher *d)
+{
+    if (d->chunks == 0)
+        return d->r->kernel->flags & MB_KERNEL_LONG_TASKS ? 1 : DEPTH;
+    return d->chunk_seconds / (double)d->chunks >= LONG_CHUNK ? 1 : DEPTH;
+}
 
 static entry *entry_new(dispatcher *d)
 {
@@ -73,8 +97,10 @@ static void entry_release(dispatcher *d, entry *e)
 static void queue_push(dispatcher *d, int w, entry *e)
 {
     int k = (d->qhead[w] + d->qlen[w]) % DEPTH;
-    if (d->qlen[w]++ == 0)
+    if (d->qlen[w]++ == 0) {
         e->started = mb_clock_now();
+        d->busy++;
+    }
     d->q[(size_t)w * DEPTH + (size_t)k] = e;
 }
 
@@ -86,6 +112,8 @@ static entry *queue_pop(dispatcher *d, int w)
     d->qhead[w] = (d->qhead[w] + 1) % DEPTH;
     if (--d->qlen[w] > 0)
         d->q[(size_t)w * DEPTH + (size_t)d->qhead[w]]->started = mb_clock_now();
+    else
+        d->busy--;
     return e;
 }
 
@@ -184,7 +212,7 @@ static mb_err take_work(dispatcher *d, int w, entry **out)
 static mb_err refill(dispatcher *d, int w)
 {
     mb_err rc = MB_OK;
-    while (rc == MB_OK && d->state[w] == ACTIVE && d->qlen[w] < DEPTH) {
+    while (rc == MB_OK && d->state[w] == ACTIVE && d->qlen[w] < depth(d)) {
         entry *e;
         if ((rc = take_work(d, w, &e)) != MB_OK || !e)
             break;
@@ -224,6 +252,10 @@ static mb_err on_result(dispatcher *d, int w, const char *msg, size_t len)
                                              &res)) == MB_OK) {
         e->done = 1;
         d->undone--;
+        if (!e->p && !e->spec) {
+            d->chunk_seconds += took;
+            d->chunks++;
+        }
         /* Chunk times feed the median only where speculation reads it. */
         if (!e->p && !e->spec && d->r->speculate_after > 0)
             rc = note_time(d, took);
@@ -395,17 +427,28 @@ static int finished(const dispatcher *d)
 }
 
 /* Rank 0 with nothing to run: wait for results, waking every millisecond
- * while stragglers may need copying. */
+ * while stragglers may need copying, and (for long tasks) to keep the
+ * progress line and status file going while commands run elsewhere. */
 static mb_err wait_results(dispatcher *d)
 {
     struct timespec nap = {0, 1000000};
-    if (d->r->speculate_after <= 0 || !d->f.done)
+    if ((d->r->speculate_after <= 0 || !d->f.done) && !(d->r->kernel->flags & MB_KERNEL_LONG_TASKS))
         return poll(d, 1);
     mb_err rc = poll(d, 0);
     if (rc == MB_OK)
         rc = refill_idle(d);
     nanosleep(&nap, NULL);
     return rc;
+}
+
+/* Rank 0's turn inside its own waiting task: answer the other ranks, draw
+ * progress.  An error stops the job once the task returns. */
+static void root_idle(void *ctx)
+{
+    dispatcher *d = ctx;
+    mb_feed_progress(d->r, &d->f, d->busy);
+    if (d->idle_rc == MB_OK && d->r->size > 1)
+        d->idle_rc = poll(d, 0);
 }
 
 /* Rank 0: prime every worker, then alternate between one task of its own
@@ -421,12 +464,15 @@ static mb_err dynamic_root(mb_run *r)
         rc = mb_runner_init(&x, r);
     for (int w = 1; rc == MB_OK && w < r->size; w++)
         rc = refill(&d, w);
+    if (r->kernel->flags & MB_KERNEL_WAITS_IDLE)
+        mb_kernel_set_idle(root_idle, &d, r->size > 1 ? IDLE_SERVE_MS : IDLE_PROGRESS_MS);
     while (rc == MB_OK) {
         int idle = 0;
-        mb_feed_progress(r, &d.f);
-        if (l.e)
-            rc = local_step(&d, &x, &l);
-        else if (r->root_serves_only || ((rc = local_take(&d, &x, &l)) == MB_OK && !l.e)) {
+        mb_feed_progress(r, &d.f, d.busy);
+        if (l.e) {
+            if ((rc = local_step(&d, &x, &l)) == MB_OK)
+                rc = d.idle_rc;
+        } else if (r->root_serves_only || ((rc = local_take(&d, &x, &l)) == MB_OK && !l.e)) {
             if (finished(&d))
                 break;
             idle = 1; /* only results (or a straggler's time) can bring work */
@@ -434,6 +480,7 @@ static mb_err dynamic_root(mb_run *r)
         if (rc == MB_OK && r->size > 1)
             rc = idle ? wait_results(&d) : poll(&d, 0);
     }
+    mb_kernel_set_idle(NULL, NULL, 0);
     if (rc == MB_OK)
         rc = stop_workers(&d);
     mb_runner_free(&x);

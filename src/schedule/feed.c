@@ -34,10 +34,12 @@ mb_err mb_feed_next(mb_feed *f, mb_buf *out, uint64_t *count)
 
 /* Rank 0: where the feed is, for the progress line and status document
  * (which draw or write only when due). */
-void mb_feed_progress(const mb_run *r, const mb_feed *f)
+void mb_feed_progress(const mb_run *r, const mb_feed *f, int64_t running)
 {
     mb_progress_feed pf = {.dispatched = f->next, .input_done = f->done,
-                           .retried = r->retried, .speculated = r->speculated};
+                           .retried = r->retried, .speculated = r->speculated,
+                           .running_known = running >= 0,
+                           .running = running >= 0 ? (uint64_t)running : 0};
     mb_progress_update(r->progress, &pf);
 }
 

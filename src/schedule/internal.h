@@ -27,7 +27,7 @@ mb_err mb_feed_next(mb_feed *f, mb_buf *out, uint64_t *count);
 
 /* Rank 0: where the feed is, for the progress line and status document
  * (which draw or write only when due). */
-void mb_feed_progress(const mb_run *r, const mb_feed *f);
+void mb_feed_progress(const mb_run *r, const mb_feed *f, int64_t running);
 
 /* ---- running tasks on any rank (feed.c) ---- */
 

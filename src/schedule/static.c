@@ -280,7 +280,7 @@ mb_err mb_schedule_static(mb_run *r)
             rc = retry_round(r, &rt, &b, &x);
         }
         if (rc == MB_OK && r->rank == 0)
-            mb_feed_progress(r, &f);
+            mb_feed_progress(r, &f, -1);
     }
     mb_retrier_free(&rt);
     mb_runner_free(&x);

@@ -1,7 +1,7 @@
 #!/bin/sh
-# benchmarks/speedup, granularity, overhead and latency on tiny workloads:
-# the CSV, JSON and PNG they write, and their usage errors.  No timings are
-# checked.
+# benchmarks/speedup, granularity, overhead, latency and exec on tiny
+# workloads: the CSV, JSON and PNG they write, and their usage errors.  No
+# timings are checked.
 . "$top_srcdir/tests/integration/lib.sh"
 B=$top_srcdir/benchmarks
 export MPIBATCH MPIEXEC
@@ -68,6 +68,31 @@ if command -v gnuplot >/dev/null 2>&1; then
     [ "$(head -c 4 "$WORK/lat/latency.png" | tail -c 3)" = PNG ] && ok || fail "latency.png is not a PNG"
 fi
 
+# exec against xargs and GNU parallel (when installed): every workload, N
+# and runner has a row, each runner's ratio to xargs, and every run kept.
+if command -v parallel >/dev/null 2>&1 && parallel --version 2>/dev/null | grep -q "GNU parallel"; then
+    sh "$B/exec" --ns 1,2 --commands 4 --workloads true,out1mb --repeats 2 --out "$WORK/ex" \
+        >"$WORK/ex.txt" || fail "exec benchmark"
+    python3 - "$WORK/ex" <<'PY' && ok || fail "exec benchmark outputs"
+import csv, json, sys
+d = sys.argv[1]
+rows = list(csv.DictReader(open(d + "/exec.csv")))
+assert sorted((r["workload"], r["n"], r["runner"]) for r in rows) == sorted(
+    (w, n, r) for w in ("true", "out1mb") for n in ("1", "2")
+    for r in ("xargs", "parallel", "mpibatch")), rows
+for r in rows:
+    assert float(r["process_seconds"]) > 0 and float(r["job_seconds"]) > 0, r
+    if r["runner"] == "xargs":
+        assert r["vs_xargs"] == "1.00", r
+assert len(list(csv.DictReader(open(d + "/exec-runs.csv")))) == 2 * len(rows)
+assert len(json.load(open(d + "/exec.json"))["points"]) == len(rows)
+PY
+    grep -q "^| out1mb | 2 | " "$WORK/ex.txt" && ok || fail "exec benchmark table: $(cat "$WORK/ex.txt")"
+    if command -v gnuplot >/dev/null 2>&1; then
+        [ "$(head -c 4 "$WORK/ex/exec.png" | tail -c 3)" = PNG ] && ok || fail "exec.png is not a PNG"
+    fi
+fi
+
 # classify.sh's ranks section on a generated corpus (a stand-in for the
 # arXiv directory): alternating pairs, the medians' speedup and the ratios.
 mkdir -p "$WORK/cd"
@@ -90,7 +115,7 @@ done
 # Usage errors exit 2 and name the option.
 for args in "speedup --ranks 2,4" "speedup --repeats 0" "granularity --kernel nope" \
     "overhead --chunks 1,,2" "overhead --schedules fast" "speedup --bogus 1" "granularity --ranks" \
-    "latency --rounds x"; do
+    "latency --rounds x" "exec --ns 1,x" "exec --workloads nope"; do
     # shellcheck disable=SC2086  # a script name and its arguments
     set -- $args
     script=$1

@@ -3,10 +3,12 @@
 # environment, exit statuses, signals, timeouts, logs, {} and bad files.
 . "$top_srcdir/tests/integration/lib.sh"
 
-# field FILE NAME: one result dataset's values, one per line (strings
-# must hold no comma or newline).
+# field FILE NAME: one result dataset's values (or, for a NAME starting
+# with /, that dataset's), one per line (strings must hold no comma or
+# newline).
 field() {
-    "$H5DUMP" -A 0 -y -w 0 -d "/results/$2" "$1" | sed -n '/DATA {/,/}/p' | sed '1d;$d' |
+    case $2 in /*) path=$2 ;; *) path=/results/$2 ;; esac
+    "$H5DUMP" -A 0 -y -w 0 -d "$path" "$1" | sed -n '/DATA {/,/}/p' | sed '1d;$d' |
         tr ',' '\n' | sed 's/^ *//; /^$/d'
 }
 
@@ -107,6 +109,62 @@ else
     ok
 fi
 
+# A command's end is seen when its shell exits, even though a process that
+# left its group still holds its output pipe (for 300 s, far longer than
+# this test may take); the output written before the end is kept.
+cat >"$WORK/held.txt" <<EOF
+setsid sleep 300 & echo \$! >"$WORK/held.pid"; echo before-end
+echo second
+EOF
+mb 1 exec --commands "$WORK/held.txt" --out "$WORK/held.h5" --quiet
+[ $? -eq 0 ] && ok || fail "a command whose pipe stays held"
+[ "$(field "$WORK/held.h5" stdout | tr -d ' \n')" = '"before-end""second"' ] && ok ||
+    fail "held pipe output: $(field "$WORK/held.h5" stdout | tr '\n' ' ')"
+kill "$(cat "$WORK/held.pid")" 2>/dev/null
+
+# A rank killed outright (SIGKILL: no clean-up of its own) leaves no
+# command running: its helper sees the socket close and kills the group.
+printf 'echo $$ >"%s/victim.pid"; exec sleep 100\n' "$WORK" >"$WORK/victim.txt"
+"$MPIBATCH" exec --commands "$WORK/victim.txt" --out "$WORK/victim.h5" --quiet 2>/dev/null &
+runner=$!
+i=0
+while [ ! -s "$WORK/victim.pid" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+kill -9 "$runner"
+wait "$runner" 2>/dev/null
+victim=$(cat "$WORK/victim.pid")
+i=0
+while kill -0 "$victim" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 "$victim" 2>/dev/null; then
+    fail "command $victim outlived its killed rank"
+    kill "$victim"
+else
+    ok
+fi
+
+# Progress goes on during a long command (no task ends for 3 s): plain
+# lines at the interval say it is running, on 1 rank and on 2.
+echo "sleep 3" >"$WORK/long.txt"
+for n in 1 2; do
+    mb "$n" exec --commands "$WORK/long.txt" --out "$WORK/long.h5" --progress plain \
+        --progress-interval 0.5 >/dev/null 2>"$WORK/long.err"
+    [ $? -eq 0 ] && ok || fail "$n ranks: long command failed"
+    # (1 rank has read only the first line yet: the total is not known.)
+    [ "$(grep -c '^mpibatch: 0\(/1\)\{0,1\} tasks done.*, 0 failed, 1 running' "$WORK/long.err")" -ge 2 ] &&
+        ok || fail "$n ranks: progress during a long command: $(cat "$WORK/long.err")"
+done
+
+# peak_rss_kib is the command's own: a small command is not charged with
+# mpibatch's memory (tens of MiB), and one that touches 64 MiB shows it.
+cat >"$WORK/rss.txt" <<'EOF'
+cat /dev/null
+python3 -c 'b = bytearray(64 << 20); b[::4096] = b"x" * (16 << 10)'
+EOF
+mb 1 exec --commands "$WORK/rss.txt" --out "$WORK/rss.h5" --quiet
+[ $? -eq 0 ] && ok || fail "rss commands failed"
+field "$WORK/rss.h5" peak_rss_kib | tr '\n' ' ' >"$WORK/rss.got"
+awk '{exit !($1 > 0 && $1 < 8192 && $2 >= 65536)}' "$WORK/rss.got" && ok ||
+    fail "peak_rss_kib (small command, 64 MiB command): $(cat "$WORK/rss.got")"
+
 # Logs: one file per task and stream, in directories created as needed;
 # {} replaced by each argument line.
 printf 'alpha\n# skipped\n\nbeta gamma\n3\n' >"$WORK/args.txt"
@@ -130,14 +188,34 @@ field "$WORK/j.h5" exit_status | cmp -s - "$WORK/exit_status.1" && ok || fail "j
 # no output left behind.
 OUT="$WORK/o"
 mkdir "$OUT"
-# Long tasks: one command per chunk, and with 3 ranks rank 0 only serves,
-# so ranks 1 and 2 run every command; a failed command is retried on the
-# other worker (with 2 ranks, on the only worker there is).
+# Long tasks: one command per chunk, every rank runs commands (rank 0
+# between its turns at serving the others), and a failed command is
+# retried on another rank.
 seq 1 6 | sed 's/.*/printf %s "$MB_RANK"/' >"$WORK/ranks.txt"
-mb 3 exec --commands "$WORK/ranks.txt" --out "$WORK/ranks.h5" --quiet
+mb 3 exec --commands "$WORK/ranks.txt" --out "$WORK/ranks.h5" --report "$WORK/ranks.json" --quiet
 [ $? -eq 0 ] && ok || fail "exec on 3 ranks failed"
 field "$WORK/ranks.h5" stdout | tr -d '"' | sort -u | tr '\n' ' ' >"$WORK/ranks.used"
-[ "$(cat "$WORK/ranks.used")" = "1 2 " ] && ok || fail "ranks that ran commands: $(cat "$WORK/ranks.used")"
+[ "$(cat "$WORK/ranks.used")" = "0 1 2 " ] && ok || fail "ranks that ran commands: $(cat "$WORK/ranks.used")"
+# The report agrees: every rank ran tasks, so the load imbalance is not the
+# 100 % of a rank 0 that ran none.
+python3 - "$WORK/ranks.json" <<'PY' && ok || fail "per-rank tasks in the report"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert [p["tasks"] > 0 for p in r["per_rank"]] == [True] * 3, r["per_rank"]
+assert sum(p["tasks"] for p in r["per_rank"]) == 6, r["per_rank"]
+PY
+
+# No holes: three commands of 3, 3 and 2 s on 3 ranks run on three ranks
+# at once; none waits in a busy rank's queue (each starts before any ends).
+printf 'sleep 3\nsleep 3\nsleep 2\n' >"$WORK/holes.txt"
+mb 3 exec --commands "$WORK/holes.txt" --chunk 1 --out "$WORK/holes.h5" --quiet
+[ $? -eq 0 ] && ok || fail "3 commands on 3 ranks failed"
+[ "$(field "$WORK/holes.h5" /tasks/rank | sort -u | wc -l)" -eq 3 ] && ok ||
+    fail "3 commands on 3 ranks ran on ranks $(field "$WORK/holes.h5" /tasks/rank | tr '\n' ' ')"
+field "$WORK/holes.h5" /tasks/start >"$WORK/holes.start"
+field "$WORK/holes.h5" /tasks/seconds | paste -d ' ' "$WORK/holes.start" - |
+    awk '{s = $1; e = $1 + $2; if (NR == 1 || s > ms) ms = s; if (NR == 1 || e < me) me = e}
+         END {exit !(ms < me)}' && ok || fail "a command waited for another to end"
 printf '[ -e "%s/flag" ] || { touch "%s/flag"; exit 5; }\n' "$WORK" "$WORK" >"$WORK/once.txt"
 for n in 2 3; do
     rm -f "$WORK/flag"

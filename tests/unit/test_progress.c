@@ -141,14 +141,14 @@ END_TEST
 START_TEST(line_with_and_without_total)
 {
     mb_progress_snapshot s = {.elapsed = 12, .total_known = 1, .total = 400, .done = 120,
-                              .failed = 2, .rate = 35.2, .eta = 8};
+                              .failed = 2, .running = 3, .rate = 35.2, .eta = 8};
     char buf[256];
     mb_progress_format_line(&s, buf, sizeof buf);
-    ck_assert_str_eq(buf, "120/400 tasks done (30.0%), 2 failed, 35.2 tasks/s, elapsed 12s, ETA 8s");
+    ck_assert_str_eq(buf, "120/400 tasks done (30.0%), 2 failed, 3 running, 35.2 tasks/s, elapsed 12s, ETA 8s");
     s.total_known = 0;
     s.eta = -1;
     mb_progress_format_line(&s, buf, sizeof buf);
-    ck_assert_str_eq(buf, "120 tasks done, 2 failed, 35.2 tasks/s, elapsed 12s");
+    ck_assert_str_eq(buf, "120 tasks done, 2 failed, 3 running, 35.2 tasks/s, elapsed 12s");
     mb_progress_format_line(&s, buf, 10); /* truncated, still a string */
     ck_assert_uint_eq(strlen(buf), 9);
 }
@@ -195,6 +195,14 @@ START_TEST(document_fields)
     ck_assert_double_eq(num(d, "ranks"), 2);
     ck_assert(num(d, "tasks_per_second") > 0);
     ck_assert_double_eq_tol(num(d, "eta_seconds"), 29.0 / num(d, "tasks_per_second"), 1e-6);
+    /* A schedule that knows how many tasks run (2 ranks busy): the others
+     * handed out wait in a queue, so they are pending. */
+    mb_progress_feed known = {.dispatched = 15, .running_known = 1, .running = 2};
+    mb_progress_update(p, &known);
+    cJSON *dk = mb_progress_document(p, MB_PROGRESS_RUNNING);
+    ck_assert_double_eq(num(dk, "running"), 2);
+    ck_assert_double_eq(num(dk, "pending"), 27);
+    cJSON_Delete(dk);
     const cJSON *ranks = cJSON_GetObjectItem(d, "per_rank");
     ck_assert_int_eq(cJSON_GetArraySize(ranks), 2);
     ck_assert_double_eq(num(cJSON_GetArrayItem(ranks, 0), "tasks"), 4);

@@ -100,6 +100,13 @@ START_TEST(build_fills_every_key)
     ck_assert_double_eq(num(r, "tasks_per_second"), 4);
     /* Busy 1, 2, 3: max 3 over mean 2, less 1. */
     ck_assert_double_eq(num(r, "load_imbalance"), 0.5);
+    /* A rank 0 that only served is left out: busy 2, 3: 3 / 2.5 - 1. */
+    run.root_served_only = 1;
+    cJSON *served = mb_report_build(&run, NULL);
+    run.root_served_only = 0;
+    ck_assert_double_eq_tol(num(served, "load_imbalance"), 0.2, 1e-12);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(served, "per_rank")), 3);
+    cJSON_Delete(served);
     /* Hosts: distinct, in order of first appearance. */
     item = cJSON_GetObjectItemCaseSensitive(r, "hosts");
     ck_assert_int_eq(cJSON_GetArraySize(item), 2);
