@@ -222,11 +222,20 @@ case $got in
 *) fail "input cut mid-run: exit $got: $(head -c 300 "$WORK/err.txt")" ;;
 esac
 rm -f "$OUT"/r.*
-# Removed while read: the open file stays readable on POSIX systems.
+# Removed while read: the open file stays readable on POSIX systems.  It
+# is removed once a process has it open (not after a fixed sleep, which a
+# loaded machine outruns), or after 60 s if the job ended first; the format
+# is given, so the only open is the one that streams it.
 "$MPIBATCH" corpus --out "$D/long.jsonl" --docs 20000 >/dev/null
-mb 2 classify --input "$D/long.jsonl" --model "$MODEL" $o >"$WORK/out.txt" 2>"$WORK/err.txt" &
+mb 2 classify --input "$D/long.jsonl" --format jsonl --model "$MODEL" $o >"$WORK/out.txt" \
+    2>"$WORK/err.txt" &
 pid=$!
-sleep 1
+i=0
+while [ "$i" -lt 600 ] && kill -0 "$pid" 2>/dev/null &&
+    ! ls -l /proc/[0-9]*/fd 2>/dev/null | grep -q -- "-> $D/long.jsonl\$"; do
+    sleep 0.1
+    i=$((i + 1))
+done
 rm -f "$D/long.jsonl"
 wait "$pid"
 got=$?
