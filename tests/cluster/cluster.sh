@@ -57,12 +57,12 @@ host_pid() {
 # most, so a cluster nobody took down does not stay forever.
 start_host() {
     rm -f "$1/pids/$2"
-    setsid unshare --net --uts --mount --propagation private -- sh -c '
+    (setsid unshare --net --uts --mount --propagation private -- sh -c '
         echo $$ >"$1.tmp" && hostname "$2" && ip link set lo up &&
         mount -t tmpfs -o mode=1777,size=50% tmpfs /dev/shm &&
         mount --bind "$3" /etc/hosts && mv "$1.tmp" "$1" && exec sleep "$4"' \
         sh "$1/pids/$2" "$2" "$1/hosts" "${MB_CLUSTER_LIFETIME:-21600}" \
-        </dev/null >"$1/$2.log" 2>&1 &
+        </dev/null >"$1/$2.log" 2>&1 &)
     _cw=0
     while [ ! -s "$1/pids/$2" ]; do
         [ $_cw -lt 100 ] || { echo "cluster: host $2 did not start: $(cat "$1/$2.log")" >&2; return 1; }
