@@ -5,6 +5,10 @@
 #   slurm_install          apt-get install slurm-wlm munge when missing (root)
 #   slurm_start DIR        munged, slurmctld, slurmd with every file in DIR;
 #                          exports SLURM_CONF; returns 1 if no idle node in 20 s
+#   slurm_start_cluster DIR CLUSTER
+#                          the same on a simulated cluster (tests/cluster/
+#                          cluster.sh): slurmctld on its head, one slurmd on
+#                          each node; client commands then run on the head
 #   slurm_stop             stops the daemons slurm_start started (always safe)
 #   slurm_submit ARGS...   sbatch ARGS; prints the job id
 #   slurm_wait END ID      waits (until time END) for the job to end; prints its state
@@ -36,6 +40,15 @@ for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
 }
 
+# munge_start: munged with a key and socket of its own in SLURM_DIR.
+munge_start() {
+    dd if=/dev/urandom of="$SLURM_DIR/munge.key" bs=1024 count=1 2>/dev/null
+    chmod 600 "$SLURM_DIR/munge.key"
+    munged --force --key-file="$SLURM_DIR/munge.key" --socket="$SLURM_DIR/munge.sock" \
+        --pid-file="$SLURM_DIR/munged.pid" --log-file="$SLURM_DIR/munged.log" \
+        --seed-file="$SLURM_DIR/munged.seed"
+}
+
 slurm_start() {
     SLURM_DIR=$1
     mkdir -p "$SLURM_DIR/state" "$SLURM_DIR/spool" "$SLURM_DIR/tmp"
@@ -45,11 +58,7 @@ slurm_start() {
     [ -n "$SLURM_NODE" ] || SLURM_NODE=$(hostname -s)
     # shellcheck disable=SC2046
     set -- $(free_ports 2)
-    dd if=/dev/urandom of="$SLURM_DIR/munge.key" bs=1024 count=1 2>/dev/null
-    chmod 600 "$SLURM_DIR/munge.key"
-    munged --force --key-file="$SLURM_DIR/munge.key" --socket="$SLURM_DIR/munge.sock" \
-        --pid-file="$SLURM_DIR/munged.pid" --log-file="$SLURM_DIR/munged.log" \
-        --seed-file="$SLURM_DIR/munged.seed" || return 1
+    munge_start || return 1
     cat >"$SLURM_DIR/slurm.conf" <<CONF
 ClusterName=mbtest
 SlurmctldHost=$SLURM_NODE(127.0.0.1)
@@ -95,6 +104,68 @@ CONF
     return 1
 }
 
+# slurm_start_cluster DIR CLUSTER: munged here (its socket is a file, which
+# every namespace reaches), slurmctld on CLUSTER's head and one slurmd on
+# each node, each started inside its host's namespaces so that it has the
+# host's name and address (cluster.sh must be sourced).  Every host has its
+# own network stack, so the daemons keep Slurm's default ports.  Exports
+# SLURM_CONF; returns 1 unless every node is idle within 30 s.
+slurm_start_cluster() {
+    SLURM_DIR=$1
+    SLURM_NODE=head
+    mkdir -p "$SLURM_DIR/state" "$SLURM_DIR/spool" "$SLURM_DIR/tmp"
+    chmod 700 "$SLURM_DIR"
+    munge_start || return 1
+    sn=$(cat "$2/nodes")
+    cat >"$SLURM_DIR/slurm.conf" <<CONF
+ClusterName=mbcluster
+SlurmctldHost=head
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+AuthInfo=socket=$SLURM_DIR/munge.sock
+CredType=cred/munge
+StateSaveLocation=$SLURM_DIR/state
+SlurmdSpoolDir=$SLURM_DIR/spool/%n
+TmpFS=$SLURM_DIR/tmp
+SlurmctldPidFile=$SLURM_DIR/slurmctld.pid
+SlurmdPidFile=$SLURM_DIR/slurmd-%n.pid
+SlurmctldLogFile=$SLURM_DIR/slurmctld.log
+SlurmdLogFile=$SLURM_DIR/slurmd-%n.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+SwitchType=switch/none
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+MpiDefault=pmix
+ReturnToService=2
+SlurmdTimeout=60
+NodeName=node[1-$sn] CPUs=$(nproc) State=UNKNOWN
+PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
+CONF
+    SLURM_CONF=$SLURM_DIR/slurm.conf
+    export SLURM_CONF
+    cluster_on "$2" head slurmctld -c -f "$SLURM_CONF" || return 1
+    # TmpFS is each node's own (a tmpfs in its mount namespace), as a
+    # node's /tmp is: PMIx keeps per-step directories there.
+    for sh in $(cluster_nodes "$2"); do
+        mkdir -p "$SLURM_DIR/spool/$sh"
+        cluster_on "$2" "$sh" mount -t tmpfs -o mode=700 tmpfs "$SLURM_DIR/tmp" &&
+            cluster_on "$2" "$sh" slurmd -f "$SLURM_CONF" || return 1
+    done
+    si=0
+    while [ $si -lt 300 ]; do
+        [ "$(cluster_on "$2" head sinfo -h -o '%t %D' 2>/dev/null)" = "idle $sn" ] && return 0
+        sleep 0.1
+        si=$((si + 1))
+    done
+    return 1
+}
+
 # stop_pid FILE: TERM the daemon whose pid FILE holds, KILL it after 5 s.
 stop_pid() {
     [ -f "$1" ] || return 0
@@ -111,14 +182,16 @@ stop_pid() {
 
 slurm_stop() {
     [ -n "$SLURM_DIR" ] || return 0
-    stop_pid "$SLURM_DIR/slurmd.pid"
+    for f in "$SLURM_DIR"/slurmd.pid "$SLURM_DIR"/slurmd-*.pid; do
+        stop_pid "$f"
+    done
     stop_pid "$SLURM_DIR/slurmctld.pid"
     stop_pid "$SLURM_DIR/munged.pid"
 }
 
 # slurm_logs: the daemons' logs' last lines, for a failure message.
 slurm_logs() {
-    for f in "$SLURM_DIR"/slurmctld.log "$SLURM_DIR"/slurmd.log "$SLURM_DIR"/munged.log; do
+    for f in "$SLURM_DIR"/slurmctld.log "$SLURM_DIR"/slurmd*.log "$SLURM_DIR"/munged.log; do
         [ -f "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }
     done
 }

@@ -1,0 +1,125 @@
+#!/bin/sh
+# Slurm across 4 simulated hosts (tests/cluster/cluster.sh): slurmctld on the
+# head, one slurmd on each node.  srun -N 4 --mpi=pmix runs euler and
+# classify with the 1-host results and the 4 hosts named; every slurm/
+# script runs with -N 4 to completion (the main job by srun, a job spec by
+# mpirun inside the allocation, the ring, the speedup sweep) and its outputs
+# are checked.  Skips (77) where the namespaces cannot be made or Slurm is
+# not installed and cannot be.
+# shellcheck disable=SC1091,SC2015,SC2154 # ok never fails; make check sets top_srcdir
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/cluster/cluster.sh"
+. "$top_srcdir/tests/deploy/slurmlib.sh"
+
+skip() {
+    echo "SKIP: ************************************************************"
+    echo "SKIP: $*"
+    echo "SKIP: ************************************************************"
+    exit 77
+}
+why=$(cluster_check) || skip "the simulated cluster cannot be made here: $why"
+slurm_install ||
+    skip "Slurm is not installed and cannot be (apt-get install slurm-wlm munge needs root)"
+C="$WORK/cluster"
+trap 'slurm_stop; cluster_down "$C"; rm -rf "$WORK"' EXIT
+trap 'exit 1' INT TERM
+S="$top_srcdir/slurm"
+RUN="$WORK/run"
+mkdir -p "$RUN"
+cluster_up "$C" 4 || { fail "the cluster did not come up"; finish; exit 1; }
+t0=$(date +%s)
+if ! slurm_start_cluster "$WORK/slurm" "$C"; then
+    fail "Slurm did not come up on the cluster"
+    slurm_logs
+    finish
+    exit 1
+fi
+echo "slurm: 4 nodes idle after $(($(date +%s) - t0)) s"
+
+# Slurm's commands talk to slurmctld on the head; jobs get the cluster's
+# Open MPI settings (DIR/env) through sbatch's and srun's --export=ALL.
+sbatch() { cluster_head "$C" sbatch "$@"; }
+srun() { cluster_head "$C" srun "$@"; }
+scontrol() { cluster_head "$C" scontrol "$@"; }
+scancel() { cluster_head "$C" scancel "$@"; }
+
+# check NAME PYTHON-EXPRESSION FILE: the report in FILE (as r) satisfies it.
+check() {
+    python3 -c 'import json, sys
+r = json.load(open(sys.argv[2]))
+if not eval("(%s)" % sys.argv[1]):
+    sys.exit("%s: not %s" % (sys.argv[2], sys.argv[1]))' "$2" "$3" && ok || fail "$1"
+}
+FOUR="['node1', 'node2', 'node3', 'node4']"
+
+# srun -N 4 --mpi=pmix against a 1-host run: euler to the bit, classify
+# at level 2 (the model table sent to every host).
+mb 2 euler --terms 2e7 --blocks 40 --out "$WORK/e1.h5" --report "$WORK/e1.json" --quiet ||
+    fail "euler at 1 host"
+srun -N 4 --ntasks-per-node=2 --mpi=pmix --time=5 "$MPIBATCH" euler --terms 2e7 --blocks 40 \
+    --out "$WORK/e4.h5" --report "$WORK/e4.json" --quiet || fail "srun euler"
+h5diff "$WORK/e1.h5" "$WORK/e4.h5" /results >/dev/null && ok || fail "srun euler: results differ"
+[ "$(json_get "$WORK/e4.json" result.total)" = "$(json_get "$WORK/e1.json" result.total)" ] && ok ||
+    fail "srun euler: total differs"
+check "srun euler: hosts" "r['hosts'] == $FOUR and r['ranks'] == 8" "$WORK/e4.json"
+mb 1 corpus --docs 1000 --seed 1 --out "$WORK/train.jsonl" &&
+    mb 1 corpus --docs 300 --seed 2 --first-id 1000 --out "$WORK/test.jsonl" &&
+    mb 1 train --input "$WORK/train.jsonl" --out "$WORK/m.h5" --quiet &&
+    mb 2 classify --model "$WORK/m.h5" --input "$WORK/test.jsonl" --levels 2 \
+        --out "$WORK/c1.h5" --quiet || fail "classify at 1 host"
+srun -N 4 --ntasks-per-node=2 --mpi=pmix --time=5 "$MPIBATCH" classify --model "$WORK/m.h5" \
+    --input "$WORK/test.jsonl" --levels 2 --out "$WORK/c4.h5" --report "$WORK/c4.json" --quiet ||
+    fail "srun classify"
+h5diff "$WORK/c1.h5" "$WORK/c4.h5" /results >/dev/null && ok || fail "srun classify: results differ"
+check "srun classify: hosts" "r['hosts'] == $FOUR" "$WORK/c4.json"
+
+# Every slurm/ script with -N 4, submitted at once; Slurm runs them as
+# CPUs free up (each node has 2, shared by up to 4 jobs).
+sb() {
+    slurm_submit --chdir="$RUN" --time=5 "$@" || fail "sbatch $*"
+}
+main=$(sb -N 4 -n 8 --export=ALL,MPIBATCH_SRC="$top_srcdir" "$S/mpibatch.sbatch")
+cat >"$RUN/euler.json" <<'JSON'
+{"kernel": "euler", "terms": 1000000, "blocks": 16, "report": "mpirun.json"}
+JSON
+viampirun=$(sb -N 4 -n 8 --export=ALL,MPIBATCH_LAUNCHER=mpirun "$S/mpibatch.sbatch" euler.json)
+ring=$(sb -N 4 --ntasks-per-node=1 "$S/ring.sbatch" --iterations 50 --sizes 0:64K)
+speedup=$(sb -N 4 -n 8 --export=ALL,MPIBATCH_SRC="$top_srcdir" "$S/speedup.sbatch" \
+    --repeats 1 --euler "--terms 1e7 --blocks 20" --sleep "--tasks 8 --seconds 0.05")
+
+# wait_ok NAME ID: job ID completes within the test's budget (a guard
+# against hangs, not a speed check).
+deadline=$(($(date +%s) + 400))
+wait_ok() {
+    st=$(slurm_wait "$deadline" "$2")
+    if [ "$st" = COMPLETED ]; then ok; else
+        fail "$1 job $2: $st; log: $(tail -n 8 "$RUN"/*-"$2".out 2>/dev/null)"
+        slurm_logs
+    fi
+}
+
+wait_ok main "$main"
+d="$RUN/results/$main"
+check "main: euler" "r['ranks'] == 8 and r['hosts'] == $FOUR and r['tasks_failed'] == 0
+    and abs(r['result']['error']) < 1e-12" "$d/euler.json"
+check "main: sleep" "r['ranks'] == 8 and r['hosts'] == $FOUR and r['tasks'] == 16" "$d/sleep.json"
+check "main: classify" "r['ranks'] == 8 and r['hosts'] == $FOUR and r['tasks_failed'] == 0
+    and r['result']['accuracy'] > 0.5" "$d/classify.json"
+grep -q "8 ranks via srun on node\[1-4\]" "$RUN/mpibatch-$main.out" && ok ||
+    fail "main: log lacks the launch line"
+
+wait_ok mpirun "$viampirun"
+check "mpirun in the allocation" "r['ranks'] == 8 and r['hosts'] == $FOUR
+    and r['result']['terms'] == 10**6" "$RUN/mpirun.json"
+
+wait_ok ring "$ring"
+check "ring across 4 hosts" "r['ranks'] == 4 and r['rank_hosts'] == $FOUR
+    and r['sizes'][-1]['bytes'] == 65536
+    and all(s['usec_per_hop_median'] > 0 for s in r['sizes'])" "$RUN/results/ring-$ring.json"
+
+wait_ok speedup "$speedup"
+check "speedup points" '{("euler", 1), ("euler", 8), ("sleep", 8)}
+    <= {(p["workload"], p["ranks"]) for p in r["points"]}
+    and all(p["speedup"] > 0 for p in r["points"])' "$RUN/results/speedup-$speedup/speedup.json"
+echo "slurm: all jobs done $(($(date +%s) - t0)) s after start"
+finish
