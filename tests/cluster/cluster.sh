@@ -11,7 +11,7 @@
 #   cluster.sh down [-d DIR]               remove everything (always safe)
 # DIR defaults to $MB_CLUSTER, else ${TMPDIR:-/tmp}/mbcluster.
 #
-# Sourced (POSIX sh), it gives the same as functions: cluster_up DIR N
+# Sourced (POSIX sh, also under set -e), it gives the same as functions: cluster_up DIR N
 # [SHAPING...], cluster_down DIR, cluster_head DIR CMD..., cluster_on DIR
 # HOST CMD..., cluster_hostlist N RANKS, cluster_shape DIR SHAPING...,
 # cluster_check (why namespaces cannot be made, or nothing).
@@ -194,7 +194,7 @@ cluster_shape() {
         set --
     fi
     for _ch in head $(cluster_nodes "$_cd"); do
-        in_ns "$_cd" "$_ch" tc qdisc del dev eth0 root >/dev/null 2>&1
+        in_ns "$_cd" "$_ch" tc qdisc del dev eth0 root >/dev/null 2>&1 || true
         [ $# -eq 0 ] && continue
         if ! _cerr=$(in_ns "$_cd" "$_ch" tc qdisc add dev eth0 root "$@" 2>&1); then
             case $1:$_cerr in
@@ -235,11 +235,11 @@ kill_in() {
         for _cq in /proc/[0-9]*; do
             _cq=${_cq#/proc/}
             [ "$_cq" = "$_cp" ] || [ "$_cq" = $$ ] && continue
-            [ "$(readlink "/proc/$_cq/ns/net" 2>/dev/null)" = "$_cns" ] && kill -s $_csig "$_cq" 2>/dev/null
+            [ "$(readlink "/proc/$_cq/ns/net" 2>/dev/null)" = "$_cns" ] && { kill -s $_csig "$_cq" 2>/dev/null || true; }
         done
         [ $_csig = TERM ] && sleep 0.2
     done
-    kill -s KILL "$_cp" 2>/dev/null
+    kill -s KILL "$_cp" 2>/dev/null || true
     rm -f "$1/pids/$2"
 }
 
