@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2016,SC1091,SC2015 # sh -c scripts take their arguments as $1..; env is made by up
 # cluster.sh - a simulated cluster of hosts on one machine, made of Linux
 # namespaces, for the multi-host tests and benchmarks (docs/cluster.md).
 #
@@ -27,7 +28,6 @@
 # daemons "on" the other hosts without sshd.  DIR/env holds the settings
 # (TCP only on the cluster's subnet, no binding); cluster_head exports it.
 
-# shellcheck disable=SC2016,SC1091 # sh -c scripts take their arguments as $1..; env is made by up
 CLUSTER_NET=10.77.0
 CLUSTER_SUBNET=10.77.0.0/24
 

@@ -5,7 +5,7 @@
 # naming the 4 hosts, exec tasks seeing their own host's MB_HOST and
 # writing their logs, classify at levels 1 and 2 with one model table per
 # host.  Skips (77) only where the namespaces cannot be made.
-# shellcheck disable=SC1091,SC2015,SC2154 # ok never fails; make check sets top_srcdir
+# shellcheck disable=SC1091,SC2015,SC2154,SC2086,SC2016 # ok never fails; make check sets top_srcdir; MB_WRAPPER is words; commands in single quotes
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/cluster/cluster.sh"
 
