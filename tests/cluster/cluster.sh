@@ -65,7 +65,7 @@ start_host() {
         </dev/null >"$1/$2.log" 2>&1 &)
     _cw=0
     while [ ! -s "$1/pids/$2" ]; do
-        [ $_cw -lt 100 ] || { echo "cluster: host $2 did not start: $(cat "$1/$2.log")" >&2; return 1; }
+        [ $_cw -lt 400 ] || { echo "cluster: host $2 did not start in 20 s: $(cat "$1/$2.log")" >&2; return 1; }
         sleep 0.05
         _cw=$((_cw + 1))
     done
@@ -118,7 +118,7 @@ cluster_up() {
     # anyone uses the cluster.
     _ci=0
     while in_ns "$_cd" bridge ip -o link show | grep -v br0 | grep -q 'state DOWN\|LOWERLAYERDOWN'; do
-        [ $_ci -lt 100 ] || { echo "cluster: links still down after 5 s" >&2; cluster_down "$_cd"; return 1; }
+        [ $_ci -lt 400 ] || { echo "cluster: links still down after 20 s" >&2; cluster_down "$_cd"; return 1; }
         sleep 0.05
         _ci=$((_ci + 1))
     done
