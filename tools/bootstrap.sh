@@ -12,7 +12,7 @@ builddir=${1:-build}
 
 PKGS="build-essential autoconf automake libtool pkg-config openmpi-bin libopenmpi-dev
 libhdf5-openmpi-dev hdf5-tools libcurl4-openssl-dev libssl-dev libcjson-dev check python3 gnuplot-nox
-iproute2 ${MB_EXTRA_PKGS:-}"
+${MB_EXTRA_PKGS:-}"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

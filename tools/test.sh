@@ -19,8 +19,9 @@ if [ "$mode" = "--sanitizers" ]; then
     set -- --enable-sanitizers
 fi
 # Tests read outputs with h5py and pandas and load the status page in a
-# browser (each skips, exit 77, where its tool is missing).
-MB_EXTRA_PKGS="python3-h5py python3-pandas chromium parallel" \
+# browser, and make simulated hosts with ip (each skips, exit 77, where its
+# tool is missing).
+MB_EXTRA_PKGS="python3-h5py python3-pandas chromium parallel iproute2" \
     sh tools/bootstrap.sh "$builddir" --enable-werror "$@"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # Leak checking applies to the unit suites (tests/integration/lib.sh turns
