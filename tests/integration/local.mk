@@ -7,6 +7,7 @@ AM_TESTS_ENVIRONMENT = \
 	H5DUMP='$(H5DUMP)'; export H5DUMP; \
 	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
 	top_builddir='$(abs_top_builddir)'; export top_builddir; \
+	MPIBATCH_SPAWN='$(abs_top_builddir)/mpibatch-spawn'; export MPIBATCH_SPAWN; \
 	OMPI_ALLOW_RUN_AS_ROOT=1; export OMPI_ALLOW_RUN_AS_ROOT; \
 	OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM; \
 	OMPI_MCA_rmaps_base_oversubscribe=1; export OMPI_MCA_rmaps_base_oversubscribe;
