@@ -6,12 +6,15 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "stop.h"
 
 /* "what " for messages, or nothing when what is NULL. */
 #define WHAT(w) (w) ? (w) : "", (w) ? " " : ""
 
 static void release(mb_atomic *a)
 {
+    if (a->tmp)
+        mb_stop_untrack_file(a->tmp);
     free(a->path);
     free(a->tmp);
     a->path = a->tmp = NULL;
@@ -28,6 +31,8 @@ mb_err mb_atomic_begin(mb_atomic *a, const char *path)
         return mb_error_set(MB_ERR_NOMEM, "out of memory opening '%s'", path);
     }
     snprintf(a->tmp, len, "%.*s.%s.%ld.part", (int)(base - path), path, base, (long)getpid());
+    /* A second signal ends the process at once: its handler removes it. */
+    mb_stop_track_file(a->tmp);
     return MB_OK;
 }
 

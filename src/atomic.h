@@ -5,7 +5,8 @@
  * temporary name beside the final one, ".NAME.PID.part" in the same
  * directory (so the rename stays on one file system), and renamed into
  * place only after its last write succeeded.  A run that fails or is
- * killed leaves at most a .part file, never a file that looks complete.
+ * killed leaves at most a .part file, never a file that looks complete;
+ * one ended by a second SIGTERM, SIGUSR1 or SIGINT removes it (stop.h).
  */
 #ifndef MPIBATCH_ATOMIC_H
 #define MPIBATCH_ATOMIC_H

@@ -1,5 +1,6 @@
 /* collector.c - reorder buffer feeding output, reduction and statistics. */
 #define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@ struct mb_collector {
     int replaying;        /* rows come from the journal: no stats, no re-recording */
     uint64_t max_count;   /* --max-failures N */
     double max_percent;   /* --max-failures P%; < 0: none */
+    char limit[256];      /* why the job must stop ("" while it need not) */
 };
 
 mb_err mb_collector_init(mb_collector **cp, const mb_kernel *kernel, void *kstate,
@@ -94,19 +96,24 @@ static mb_err next_reason(const mb_result *r, size_t *pos, uint64_t task, mb_buf
  * count as 100%. */
 #define MIN_SAMPLE 100
 
-static mb_err check_limit(const mb_collector *c)
+static void check_limit(mb_collector *c)
 {
+    if (*c->limit)
+        return;
     if (c->failed > c->max_count)
-        return mb_error_set(MB_ERR_TASKS, "stopped early: %llu tasks failed, more than "
-                            "--max-failures %llu (%llu tasks done)",
-                            (unsigned long long)c->failed, (unsigned long long)c->max_count,
-                            (unsigned long long)c->next);
-    if (c->max_percent >= 0 && c->next >= MIN_SAMPLE &&
-        (double)c->failed * 100.0 > c->max_percent * (double)c->next)
-        return mb_error_set(MB_ERR_TASKS, "stopped early: %llu of %llu tasks done failed, "
-                            "more than --max-failures %g%%", (unsigned long long)c->failed,
-                            (unsigned long long)c->next, c->max_percent);
-    return MB_OK;
+        snprintf(c->limit, sizeof c->limit, "stopped early: %llu tasks failed, more than "
+                 "--max-failures %llu (%llu tasks done)", (unsigned long long)c->failed,
+                 (unsigned long long)c->max_count, (unsigned long long)c->next);
+    else if (c->max_percent >= 0 && c->next >= MIN_SAMPLE &&
+             (double)c->failed * 100.0 > c->max_percent * (double)c->next)
+        snprintf(c->limit, sizeof c->limit, "stopped early: %llu of %llu tasks done failed, "
+                 "more than --max-failures %g%%", (unsigned long long)c->failed,
+                 (unsigned long long)c->next, c->max_percent);
+}
+
+const char *mb_collector_limit(const mb_collector *c)
+{
+    return *c->limit ? c->limit : NULL;
 }
 
 /* Keep task among the slowest if it is; a few compares per task. */
@@ -158,7 +165,8 @@ static mb_err emit(mb_collector *c, const mb_result *r)
     if (rc == MB_OK && c->journal && !c->replaying)
         rc = mb_journal_append(c->journal, r);
     c->next += r->count;
-    return rc == MB_OK ? check_limit(c) : rc;
+    check_limit(c);
+    return rc;
 }
 
 static mb_err hold(mb_collector *c, const mb_result *r)

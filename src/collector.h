@@ -59,11 +59,15 @@ struct mb_journal;
  * keeps ownership of j. */
 void mb_collector_set_journal(mb_collector *c, struct mb_journal *j);
 
-/* --max-failures: mb_collector_add() returns MB_ERR_TASKS once more than
- * max_count tasks failed, or (max_percent >= 0) more than max_percent % of
- * the tasks passed on, counted from 100 tasks on.  Checked after each
- * chunk, which stays recorded. */
+/* --max-failures: the job must stop once more than max_count tasks
+ * failed, or (max_percent >= 0) more than max_percent % of the tasks passed
+ * on, counted from 100 tasks on.  Checked after each chunk, which stays
+ * recorded; mb_collector_limit() then says why. */
 void mb_collector_set_limit(mb_collector *c, uint64_t max_count, double max_percent);
+
+/* Why the job must stop ("stopped early: 3 tasks failed, more than
+ * --max-failures 2 (12 tasks done)"), or NULL while it need not. */
+const char *mb_collector_limit(const mb_collector *c);
 
 /* Take a result recorded by an earlier run (the journal): passed on like
  * mb_collector_add() but left out of the per-rank statistics and not

@@ -42,6 +42,7 @@ const char *mb_strerror(mb_err code)
     case MB_ERR_MPI: return "MPI error";
     case MB_ERR_INTERNAL: return "internal error";
     case MB_ERR_TASKS: return "some tasks failed";
+    case MB_ERR_STOPPED: return "stopped before the end";
     }
     return "unknown error";
 }
@@ -51,6 +52,7 @@ int mb_error_exit_status(mb_err code)
     switch (code) {
     case MB_OK: return MB_EXIT_OK;
     case MB_ERR_TASKS: return MB_EXIT_TASKS;
+    case MB_ERR_STOPPED: return MB_EXIT_STOPPED;
     case MB_ERR_USAGE: return MB_EXIT_USAGE;
     case MB_ERR_INPUT:
     case MB_ERR_IO: return MB_EXIT_INPUT;

@@ -1,4 +1,5 @@
 /* job.c - from a JSON spec (flags or file) to a validated job. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,6 +7,7 @@
 #include "mpibatch/job.h"
 #include "kernels/plugin.h"
 #include "io/transfer.h"
+#include "io/url.h"
 
 const mb_option mb_job_options[] = {
     {.name = "schedule", .type = MB_OPT_ENUM, .defval = "dynamic", .choices = "static|dynamic",
@@ -29,11 +31,21 @@ const mb_option mb_job_options[] = {
     {.name = "max-failures", .type = MB_OPT_STR, .meta = "N|P%",
      .help = "stop (exit 1) once more than N tasks, or P% of at least 100 done, finally failed"},
     {.name = "journal", .type = MB_OPT_STR, .meta = "FILE",
-     .help = "record finished tasks durably in FILE, for --resume"},
+     .help = "record finished tasks in FILE (default with --out: OUT.journal), to resume"},
+    {.name = "no-journal", .type = MB_OPT_BOOL, .defval = "false",
+     .help = "keep no journal: a stopped job starts over"},
     {.name = "journal-interval", .type = MB_OPT_NUM, .defval = "2", .min = 0, .max = 3600,
      .meta = "S", .help = "seconds between the journal's syncs to disk (0: every chunk)"},
     {.name = "resume", .type = MB_OPT_BOOL, .defval = "false",
-     .help = "continue the job recorded in --journal, skipping finished tasks"},
+     .help = "continue from the journal (the default whenever one exists)"},
+    {.name = "deadline", .type = MB_OPT_STR, .meta = "TIME|DURATION",
+     .help = "start no task that would end after it: 2026-12-06T18:00, 18:00, 90m, 2h, 3600"},
+    {.name = "task-time", .type = MB_OPT_NUM, .defval = "0", .min = 0, .max = 1e7, .meta = "S",
+     .help = "a task's expected seconds, for --deadline (0: measured as tasks run)"},
+    {.name = "heartbeat", .type = MB_OPT_NUM, .defval = "30", .min = 0, .max = 86400,
+     .meta = "S", .help = "dynamic: end the job (exit 75) when a rank is silent S seconds (0: off)"},
+    {.name = "drain-grace", .type = MB_OPT_NUM, .defval = "20", .min = 0, .max = 86400,
+     .meta = "S", .help = "after SIGTERM/SIGUSR1/SIGINT, seconds running tasks may finish"},
     {.name = "speculate-after", .type = MB_OPT_NUM, .defval = "0", .min = 0, .max = 1000,
      .meta = "X", .help = "dynamic: re-run a chunk running X times the median chunk time (0: off)"},
     {0}
@@ -80,6 +92,23 @@ static mb_err parse_max_failures(mb_job *job, const char *text, const char *wher
     return MB_OK;
 }
 
+/* The journal kept by default beside the output: OUT.journal; for an
+ * output at a URL, NAME.journal in the working directory. */
+static mb_err default_journal(mb_job *job)
+{
+    const char *name = job->out, *slash = strrchr(job->out, '/');
+    size_t n;
+    if (mb_url_is_remote(job->out))
+        name = slash && slash[1] ? slash + 1 : "output";
+    n = strlen(name) + sizeof ".journal";
+    if (!(job->journal_buf = malloc(n)))
+        return mb_error_set(MB_ERR_NOMEM, "out of memory");
+    snprintf(job->journal_buf, n, "%s.journal", name);
+    job->journal = job->journal_buf;
+    job->journal_default = true;
+    return MB_OK;
+}
+
 /* The failure policy, journal and speculation settings. */
 static mb_err resolve_resilience(mb_job *job, const char *where)
 {
@@ -90,9 +119,19 @@ static mb_err resolve_resilience(mb_job *job, const char *where)
     job->journal_interval = mb_job_num(job, "journal-interval");
     job->resume = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job->spec, "resume"));
     job->speculate_after = mb_job_num(job, "speculate-after");
+    job->drain_grace = mb_job_num(job, "drain-grace");
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job->spec, "no-journal"))) {
+        if (job->journal || job->resume)
+            return mb_error_set(MB_ERR_USAGE, "%s: 'no-journal' cannot go with '%s'", where,
+                                job->journal ? "journal" : "resume");
+    } else if (!job->journal && job->out) {
+        mb_err rc = default_journal(job);
+        if (rc != MB_OK)
+            return rc;
+    }
     if (job->resume && !job->journal)
-        return mb_error_set(MB_ERR_USAGE, "%s: 'resume' needs 'journal' (the file to resume from)",
-                            where);
+        return mb_error_set(MB_ERR_USAGE, "%s: 'resume' needs 'journal' or 'out' (the journal "
+                            "to resume from)", where);
     return parse_max_failures(job, mb_job_str(job, "max-failures"), where);
 }
 
@@ -195,6 +234,7 @@ char *mb_job_to_text(const mb_job *job)
 
 void mb_job_free(mb_job *job)
 {
+    free(job->journal_buf);
     cJSON_Delete(job->spec);
     memset(job, 0, sizeof *job);
 }

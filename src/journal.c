@@ -10,7 +10,7 @@
 #include "mpibatch/clock.h"
 #include "journal.h"
 
-#define VERSION 1u
+#define VERSION 2u /* 2: frames carry their tasks' input hashes */
 #define HEADER_LEN 32
 #define FRAME_HEAD 16
 #define FRAME_MAGIC 0x464a424du /* "MBJF" read as little-endian u32 */
@@ -27,6 +27,12 @@ struct mb_journal {
     double interval, synced;
     int dirty;            /* written since the last sync */
     mb_buf frame;
+    /* Hashes of the inputs of tasks handed out and not yet recorded:
+     * inputs[head..n) for tasks in_first.. (mb_journal_note_input). */
+    uint64_t *inputs;
+    size_t head, n, cap;
+    uint64_t in_first;
+    const uint64_t *read_inputs; /* the frame just read: its hashes or NULL */
 };
 
 uint32_t mb_journal_crc32(uint32_t crc, const void *p, size_t n)
@@ -52,6 +58,39 @@ static uint64_t fnv1a(uint64_t h, const char *s, size_t n)
     for (size_t i = 0; i < n; i++)
         h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
     return h;
+}
+
+uint64_t mb_journal_input_hash(const void *data, size_t len)
+{
+    return fnv1a(0xcbf29ce484222325ull, data, len);
+}
+
+mb_err mb_journal_note_input(mb_journal *j, uint64_t task, const void *data, size_t len)
+{
+    if (!j)
+        return MB_OK;
+    if (j->n - j->head == 0) { /* empty: start at this task */
+        j->head = j->n = 0;
+        j->in_first = task;
+    }
+    if (task != j->in_first + (j->n - j->head))
+        return mb_error_set(MB_ERR_INTERNAL, "journal: input of task %llu out of order",
+                            (unsigned long long)task);
+    if (j->head > 0 && j->n == j->cap) { /* slide the live part to the front */
+        memmove(j->inputs, j->inputs + j->head, (j->n - j->head) * sizeof *j->inputs);
+        j->n -= j->head;
+        j->head = 0;
+    }
+    if (j->n == j->cap) {
+        size_t cap = j->cap ? 2 * j->cap : 1024;
+        uint64_t *p = realloc(j->inputs, cap * sizeof *p);
+        if (!p)
+            return mb_error_set(MB_ERR_NOMEM, "out of memory for the journal's input hashes");
+        j->inputs = p;
+        j->cap = cap;
+    }
+    j->inputs[j->n++] = mb_journal_input_hash(data, len);
+    return MB_OK;
 }
 
 uint64_t mb_journal_spec_hash(const cJSON *spec, const char *kernel, const mb_option *options)
@@ -192,8 +231,13 @@ static int read_frame(mb_journal *j, mb_result *res)
         mb_journal_crc32(0, j->frame.data, (size_t)len) != crc)
         return 0;
     j->frame.len = (size_t)len;
-    return mb_wire_get_result(j->frame.data, j->frame.len, &pos, j->rowlen, res) == MB_OK &&
-           pos == j->frame.len && res->first == j->next && res->count > 0;
+    if (mb_wire_get_result(j->frame.data, j->frame.len, &pos, j->rowlen, res) != MB_OK ||
+        res->first != j->next || res->count == 0)
+        return 0;
+    /* The tasks' input hashes follow the result message, when they have input. */
+    j->read_inputs = pos + res->count * 8 == j->frame.len
+        ? (const uint64_t *)(const void *)(j->frame.data + pos) : NULL;
+    return pos == j->frame.len || j->read_inputs;
 }
 
 /* Replay the valid frames through fn and cut the file after the last. */
@@ -202,7 +246,7 @@ static mb_err replay(mb_journal *j, mb_journal_replay_fn fn, void *arg)
     off_t good = HEADER_LEN;
     mb_result res;
     while (read_frame(j, &res)) {
-        mb_err rc = fn(arg, &res);
+        mb_err rc = fn(arg, &res, j->read_inputs);
         if (rc != MB_OK)
             return rc;
         j->next += res.count;
@@ -279,6 +323,14 @@ mb_err mb_journal_append(mb_journal *j, const mb_result *r)
                             r->fails, r->failbytes);
     if (rc != MB_OK)
         return rc;
+    /* The inputs' hashes, when they were noted, and forget them. */
+    if (j->n - j->head >= r->count && j->in_first == r->first) {
+        rc = mb_buf_append(&j->frame, (const char *)(j->inputs + j->head), r->count * 8);
+        j->head += r->count;
+        j->in_first += r->count;
+        if (rc != MB_OK)
+            return rc;
+    }
     body = j->frame.len - FRAME_HEAD;
     len = body;
     crc = mb_journal_crc32(0, j->frame.data + FRAME_HEAD, body);
@@ -310,6 +362,7 @@ mb_err mb_journal_close(mb_journal *j)
         close(j->fd);
     }
     mb_buf_free(&j->frame);
+    free(j->inputs);
     free(j->path);
     free(j);
     return rc;

@@ -5,6 +5,8 @@
  *           the job's identity (kernel and kernel options), u32 CRC32 of
  *           the 24 bytes before it, u32 zero                     (32 bytes)
  *   frame   u32 magic "MBJF", u32 CRC32 of the body, u64 body length, body
+ *           (version 2: the body ends with one u64 FNV-1a hash per task of
+ *           the task's input, for kernels whose tasks have input)
  *           = one result message in wire.h's format (rows and failure
  *           reasons of consecutive tasks)
  * Frames hold a contiguous prefix of the tasks in task order: frame k
@@ -28,8 +30,10 @@
 
 typedef struct mb_journal mb_journal;
 
-/* Called for each recorded frame, in task order, while a journal opens. */
-typedef mb_err (*mb_journal_replay_fn)(void *arg, const mb_result *r);
+/* Called for each recorded frame, in task order, while a journal opens;
+ * inputs holds the hashes of its tasks' inputs (r->count of them), NULL
+ * for a kernel without input. */
+typedef mb_err (*mb_journal_replay_fn)(void *arg, const mb_result *r, const uint64_t *inputs);
 
 /* Open path for a job whose identity hashes to spec_hash and whose rows
  * are rowlen doubles.  Without resume the file must not exist (exit 2
@@ -45,6 +49,14 @@ mb_err mb_journal_open(mb_journal **j, const char *path, uint64_t spec_hash, siz
 /* Append the result of the tasks that follow those recorded; syncs when
  * the last sync is `interval` seconds old. */
 mb_err mb_journal_append(mb_journal *j, const mb_result *r);
+
+/* The hash of one task's input (its payload), as recorded: 64-bit FNV-1a. */
+uint64_t mb_journal_input_hash(const void *data, size_t len);
+
+/* Rank 0's feed: task (the next after those noted) has this input.  The
+ * next frame that records it stores its hash, so a resume can tell a task
+ * whose input changed.  j may be NULL. */
+mb_err mb_journal_note_input(mb_journal *j, uint64_t task, const void *data, size_t len);
 
 /* Write everything to disk now (fdatasync). */
 mb_err mb_journal_sync(mb_journal *j);

@@ -9,4 +9,4 @@ libmpibatch_a_SOURCES += \
 	src/stage.c src/stage.h src/atomic.c src/atomic.h src/collector.c src/collector.h \
 	src/output.c src/output.h src/h5util.c src/h5util.h \
 	src/journal.c src/journal.h src/report.c src/report.h \
-	src/progress.c src/progress.h
+	src/progress.c src/progress.h src/stop.c src/stop.h

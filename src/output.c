@@ -453,6 +453,12 @@ static mb_err label_columns(mb_output *o, const char *result_json)
     return h < 0 ? h5_error("cannot write column labels to", o->name.path) : MB_OK;
 }
 
+mb_err mb_output_set_ending(mb_output *o, const char *text)
+{
+    return mb_h5_put_str(o->file, "ending", text) ? h5_error("cannot write attributes to",
+                                                             o->name.path) : MB_OK;
+}
+
 mb_err mb_output_close(mb_output *o, const char *const *hosts, int nranks,
                        const char *result_json)
 {

@@ -45,6 +45,11 @@ mb_err mb_output_add_failure(mb_output *out, uint64_t task, const char *reason);
 mb_err mb_output_close(mb_output *out, const char *const *hosts, int nranks,
                        const char *result_json);
 
+/* Mark out as the output of a job that stopped before its end: the
+ * attribute "ending" (text, copied) says why; the rows are those done.
+ * Call before mb_output_close(). */
+mb_err mb_output_set_ending(mb_output *out, const char *text);
+
 /* Close and remove the temporary file; for runs that fail. NULL is fine. */
 void mb_output_discard(mb_output *out);
 

@@ -38,6 +38,8 @@ struct mb_progress {
     int status_warned;
     char *kernel;
     cJSON *spec;               /* the job spec, secrets in URLs redacted */
+    char *ending;              /* why the job is ending early, or NULL */
+    double deadline;           /* Unix seconds, 0: none */
 };
 
 /* ---- formatting (pure) ------------------------------------------------- */
@@ -127,8 +129,13 @@ void mb_progress_snapshot_now(const mb_progress *p, mb_progress_snapshot *s)
 
 static const char *state_name(mb_progress_state state)
 {
-    return state == MB_PROGRESS_FINISHED ? "finished" : state == MB_PROGRESS_FAILED ? "failed"
-                                                                                   : "running";
+    switch (state) {
+    case MB_PROGRESS_FINISHED: return "finished";
+    case MB_PROGRESS_FAILED: return "failed";
+    case MB_PROGRESS_STOPPED: return "stopped";
+    case MB_PROGRESS_RUNNING: break;
+    }
+    return "running";
 }
 
 /* UTC in ISO 8601, e.g. "2026-11-02T14:03:59Z". */
@@ -216,6 +223,13 @@ cJSON *mb_progress_document(const mb_progress *p, mb_progress_state state)
     cJSON_AddNumberToObject(d, "tasks_per_second", s.rate);
     cJSON_AddItemToObject(d, "eta_seconds",
                           s.eta >= 0 ? cJSON_CreateNumber(s.eta) : cJSON_CreateNull());
+    cJSON_AddItemToObject(d, "ending", p->ending ? cJSON_CreateString(p->ending)
+                                                 : cJSON_CreateNull());
+    cJSON_AddItemToObject(d, "deadline", p->deadline > 0 ? iso_time(p->deadline)
+                                                         : cJSON_CreateNull());
+    cJSON_AddItemToObject(d, "time_left_seconds", p->deadline > 0
+                          ? cJSON_CreateNumber(fmax(0, p->deadline - mb_clock_wall()))
+                          : cJSON_CreateNull());
     cJSON_AddNumberToObject(d, "ranks", p->nranks);
     cJSON_AddItemToObject(d, "per_rank", per_rank(p));
     cJSON_AddItemToObject(d, "slowest", slowest(p));
@@ -320,8 +334,23 @@ void mb_progress_update(mb_progress *p, const mb_progress_feed *feed)
     }
 }
 
+void mb_progress_set_ending(mb_progress *p, const char *text)
+{
+    if (!p)
+        return;
+    free(p->ending);
+    p->ending = text ? strdup(text) : NULL;
+}
+
+void mb_progress_set_deadline(mb_progress *p, double unix_seconds)
+{
+    if (p)
+        p->deadline = unix_seconds;
+}
+
 static void progress_free(mb_progress *p)
 {
+    free(p->ending);
     cJSON_Delete(p->spec);
     free(p->status);
     free(p->kernel);

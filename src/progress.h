@@ -24,7 +24,9 @@ typedef struct mb_progress mb_progress;
 typedef enum mb_progress_state {
     MB_PROGRESS_RUNNING,
     MB_PROGRESS_FINISHED, /* every task ran (some may have failed: see "failed") */
-    MB_PROGRESS_FAILED    /* the job stopped on an error */
+    MB_PROGRESS_FAILED,   /* the job stopped on an error */
+    MB_PROGRESS_STOPPED   /* stopped before the end (signal, deadline, lost rank); the
+                           * same command continues it */
 } mb_progress_state;
 
 /* What the schedule knows and the collector does not. */
@@ -67,6 +69,13 @@ void mb_progress_update(mb_progress *p, const mb_progress_feed *feed);
  * document could not be written (MB_ERR_IO). */
 mb_err mb_progress_close(mb_progress *p, mb_progress_state state);
 
+/* Say in the status document why the job is ending ("ending": e.g.
+ * "stopped by SIGTERM at 2026-12-06T15:20:11Z"); text is copied.  p may
+ * be NULL. */
+void mb_progress_set_ending(mb_progress *p, const char *text);
+/* The job's deadline (Unix seconds; <= 0: none), shown as "deadline" and
+ * "time_left_seconds".  p may be NULL. */
+void mb_progress_set_deadline(mb_progress *p, double unix_seconds);
 /* The counts now (p not NULL). */
 void mb_progress_snapshot_now(const mb_progress *p, mb_progress_snapshot *s);
 

@@ -94,6 +94,14 @@ cJSON *mb_report_build(const mb_report_run *run, cJSON *result)
         cJSON_AddStringToObject(f, "reason", run->failures[i].reason);
         cJSON_AddItemToArray(fails, f);
     }
+    cJSON_AddStringToObject(r, "state", run->state ? run->state : "complete");
+    cJSON_AddItemToObject(r, "ending", run->ending ? cJSON_CreateString(run->ending)
+                                                   : cJSON_CreateNull());
+    cJSON_AddNumberToObject(r, "tasks_not_done", (double)run->not_done);
+    cJSON_AddItemToObject(r, "time_left_seconds", run->time_left >= 0
+                          ? cJSON_CreateNumber(run->time_left) : cJSON_CreateNull());
+    cJSON_AddItemToObject(r, "slurm_restart_count", run->restart_count >= 0
+                          ? cJSON_CreateNumber(run->restart_count) : cJSON_CreateNull());
     cJSON_AddItemToObject(r, "result", result ? result : cJSON_CreateObject());
     cJSON *spec = cJSON_Duplicate(job->spec, 1);
     mb_url_redact_json(spec); /* no secret from a URL reaches a report */

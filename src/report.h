@@ -5,7 +5,9 @@
  * speculative_runs, wall_seconds, tasks_per_second,
  * load_imbalance, per_rank [{rank, host, tasks, busy_seconds,
  * idle_seconds}], failures [{task, reason}] (the first 100), result (the
- * kernel's summary), job (the spec), output.
+ * kernel's summary), job (the spec), output, state ("complete", "stopped"
+ * or "failed"), ending (why it stopped, or null), tasks_not_done,
+ * time_left_seconds (before the deadline, or null), slurm_restart_count.
  */
 #ifndef MPIBATCH_REPORT_H
 #define MPIBATCH_REPORT_H
@@ -31,6 +33,11 @@ typedef struct mb_report_run {
     const mb_rank_stats *stats;   /* one per rank */
     const mb_failure *failures;   /* the first failures, in task order */
     size_t nfailures;
+    const char *state;            /* "complete", "stopped", "failed"; NULL: "complete" */
+    const char *ending;           /* why it ended early, NULL if it did not */
+    uint64_t not_done;            /* tasks known but not done (a stopped job) */
+    double time_left;             /* seconds before the deadline; < 0: no deadline */
+    int restart_count;            /* SLURM_RESTART_COUNT; < 0: not under Slurm requeue */
 } mb_report_run;
 
 /* Build the report; result (the kernel summary) is moved into it.  The

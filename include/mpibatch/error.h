@@ -16,7 +16,10 @@ typedef enum mb_err {
     MB_ERR_NOMEM,    /* allocation failed: exit 4 */
     MB_ERR_MPI,      /* an MPI call failed: exit 4 */
     MB_ERR_INTERNAL, /* a broken invariant: exit 4 */
-    MB_ERR_TASKS     /* the job ran but some tasks failed: exit 1 */
+    MB_ERR_TASKS,    /* the job ran but some tasks failed: exit 1 */
+    MB_ERR_STOPPED   /* stopped before the end (signal, deadline, lost rank); the
+                      * same command continues it: exit 75.  A task a kernel
+                      * returns it for is not done, not failed. */
 } mb_err;
 
 /* Documented exit statuses (DESIGN.md, mpibatch(1)). */
@@ -25,7 +28,8 @@ enum {
     MB_EXIT_TASKS = 1,
     MB_EXIT_USAGE = 2,
     MB_EXIT_INPUT = 3,
-    MB_EXIT_INTERNAL = 4
+    MB_EXIT_INTERNAL = 4,
+    MB_EXIT_STOPPED = 75 /* EX_TEMPFAIL of sysexits.h: run the same command again */
 };
 
 /* Record the message for the error being returned; returns code so that

@@ -29,14 +29,18 @@ typedef struct mb_job {
     unsigned retries;     /* re-runs of a failed task */
     uint64_t max_fail_count;   /* stop when more tasks failed; UINT64_MAX: no limit */
     double max_fail_percent;   /* stop above this % of tasks done; < 0: no limit */
-    const char *journal;  /* journal path or NULL (points into spec) */
+    const char *journal;  /* journal path or NULL (into spec, or journal_buf) */
     double journal_interval;   /* seconds between journal syncs */
     bool resume;          /* replay the journal and skip its tasks */
     double speculate_after;    /* multiple of the median chunk time; 0: off */
+    char *journal_buf;    /* the default journal's path (owned), or NULL */
+    bool journal_default; /* journal is the default one beside the output: removed
+                           * once the output is complete */
+    double drain_grace;   /* seconds running tasks may finish after a signal */
 } mb_job;
 
 /* The options every kernel accepts (schedule, chunk, out, report, quiet,
- * and the failure, journal and speculation settings). */
+ * and the failure, journal, stopping and speculation settings). */
 extern const mb_option mb_job_options[];
 
 /* Build a job from a spec object holding "kernel" and option keys; takes

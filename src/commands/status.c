@@ -97,12 +97,13 @@ static mb_err check_document(const cJSON *doc, const char *path)
 {
     const cJSON *prog = cJSON_GetObjectItemCaseSensitive(doc, "program");
     mb_err rc;
-    /* A report has "program" too, but no "state". */
+    /* A report has "program" and "state" too, but also "wall_seconds". */
     if (!cJSON_IsObject(doc) || !cJSON_IsString(prog) || strcmp(prog->valuestring, "mpibatch") ||
-        !cJSON_GetObjectItemCaseSensitive(doc, "state"))
+        !cJSON_GetObjectItemCaseSensitive(doc, "state") ||
+        cJSON_GetObjectItemCaseSensitive(doc, "wall_seconds"))
         return mb_error_set(MB_ERR_USAGE, "'%s' is not an mpibatch status document (it lacks "
-                            "\"program\": \"mpibatch\" or \"state\"; a job writes one with "
-                            "--status)", path);
+                            "\"program\": \"mpibatch\" or \"state\", or is a report; a job "
+                            "writes one with --status)", path);
     const cJSON *fails = cJSON_GetObjectItemCaseSensitive(doc, "failures");
     if ((rc = check_keys(doc, top_keys, path, "")) == MB_OK &&
         (rc = check_list(doc, "per_rank", rank_keys, path)) == MB_OK)
@@ -241,6 +242,15 @@ void mb_status_print(const cJSON *doc, const char *path, FILE *fp)
             num(doc, "running"), count(doc, "pending", pending, sizeof pending),
             num(doc, "failed"), num(doc, "retried"), num(doc, "speculated"));
     fprintf(fp, "  rate %s tasks/s, ETA %s\n", rate, eta);
+    item = cJSON_GetObjectItemCaseSensitive(doc, "ending");
+    if (cJSON_IsString(item))
+        fprintf(fp, "  ending: %s\n", item->valuestring);
+    item = cJSON_GetObjectItemCaseSensitive(doc, "time_left_seconds");
+    if (cJSON_IsNumber(item)) {
+        char left[32];
+        mb_progress_format_duration(item->valuedouble, left, sizeof left);
+        fprintf(fp, "  time left before the deadline: %s\n", left);
+    }
     if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "slowest")) > 0)
         fprintf(fp, "\nslowest tasks:\n  %12s %10s %6s\n", "task", "seconds", "rank");
     cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(doc, "slowest"))
@@ -291,6 +301,7 @@ static const char html_head[] =
     ".state-finished-failures { color: #c60; } .state-running { color: #3a7bd5; }\n"
     "td.reason { text-align: left; font-family: monospace; white-space: pre-wrap; }\n"
     ".failures { color: #b00; font-weight: bold; }\n"
+    ".state-stopped { color: #a60; }\n"
     "</style>\n";
 
 /* A bar filled to pct percent (clamped to 0..100). */

@@ -36,6 +36,7 @@
 #include "mpibatch/job.h"
 #include "mpibatch/source.h"
 #include "source_lines.h"
+#include "stop.h"
 
 extern char **environ;
 
@@ -86,6 +87,7 @@ typedef struct outcome {
     int status;              /* from wait4 */
     struct rusage ru;
     int timed_out;
+    int stopped;             /* killed when a drain's grace ended: not done */
     char head[8 * OUT_WORDS];  /* first bytes of stdout */
     size_t headlen;
     char tail[2 * TAIL];       /* last bytes of stderr */
@@ -403,7 +405,12 @@ static mb_err helper_start(exec_state *s)
     sigfillset(&all);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    /* A group of its own: the SIGTERM, SIGUSR1 or SIGINT that mpirun sends
+     * to the rank's group drains the job (stop.h) and must not kill the
+     * helper and its commands outright. */
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                        POSIX_SPAWN_SETPGROUP);
     err = posix_spawn(&s->helper, path, &fa, &attr, argv, s->envp + 1);
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
@@ -577,7 +584,8 @@ static mb_err helper_message(exec_state *s, running *r)
  * grace, or the schedule's next turn), -1 for none. */
 static int wait_ms(const running *r, double now)
 {
-    double next = fmin(fmin(r->deadline, r->kill_at), r->idle_at);
+    /* A drain's end of grace too (stop.h). */
+    double next = fmin(fmin(fmin(r->deadline, r->kill_at), r->idle_at), now + mb_stop_kill_in());
     if (isinf(next))
         return -1;
     return next <= now ? 0 : (int)fmin(ceil((next - now) * 1000), 1e9);
@@ -634,6 +642,11 @@ static mb_err supervise(exec_state *s, running *r)
             rc = helper_message(s, r);
         if (rc == MB_OK && !r->done)
             rc = enforce_timeout(s, r, mb_clock_now());
+        if (rc == MB_OK && !r->done && !r->o.stopped && mb_stop_kill_due()) {
+            /* The job is stopping and this command's grace is over. */
+            r->o.stopped = 1;
+            rc = command_signal(s, r, SIGKILL);
+        }
         if (rc == MB_OK && !r->done)
             idle_turn(r, mb_clock_now());
     }
@@ -710,7 +723,9 @@ static mb_err run_command(exec_state *s, uint64_t task, uint64_t lineno, char *c
         rc = helper_start(s);
     if (rc == MB_OK && (rc = command_start(s, r, cmd)) == MB_OK &&
         (rc = supervise(s, r)) == MB_OK)
-        rc = judge(s, lineno, &r->o, r->end - r->start, rec);
+        rc = r->o.stopped ? mb_error_set(MB_ERR_STOPPED, "%s:%llu: killed when the job stopped",
+                                         s->file, (unsigned long long)lineno)
+                          : judge(s, lineno, &r->o, r->end - r->start, rec);
     for (int i = 0; r && i < 2; i++) {
         close_fd(r->logs[i]);
         close_fd(r->fds[i]);

@@ -1,6 +1,7 @@
 /* dynamic.c - the dynamic schedule (self-scheduling) and speculation. */
 #define _POSIX_C_SOURCE 200809L
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,7 +23,10 @@
 #define IDLE_SERVE_MS 1
 #define IDLE_PROGRESS_MS 100
 
-enum { TAG_WORK = 1, TAG_STOP, TAG_RESULT, TAG_DONE };
+/* TAG_SIGNAL: a worker caught a signal (its number); TAG_DRAIN: rank 0
+ * tells the workers the job drains (the signal's number, 0 if none). */
+/* TAG_ALIVE: a worker's heartbeat (empty), sent every heartbeat/3 s. */
+enum { TAG_WORK = 1, TAG_STOP, TAG_RESULT, TAG_DONE, TAG_SIGNAL, TAG_DRAIN, TAG_ALIVE };
 
 /* One piece of work handed out: a chunk, or the re-run of one task of a
  * pending chunk.  It may run twice (a speculative copy); the first result
@@ -59,6 +63,9 @@ typedef struct dispatcher {
     uint64_t chunks;
     mb_err idle_rc;             /* the first error of a turn inside rank 0's task */
     mb_buf msg;                 /* receive buffer for one result */
+    int draining;               /* the job drains: nothing more is handed out */
+    double *seen;               /* when each rank's last message came */
+    double next_check;          /* when to look for silent ranks next */
 } dispatcher;
 
 /* How many chunks a worker may hold (see DEPTH). */
@@ -145,7 +152,7 @@ static entry *straggler(dispatcher *d, int w)
 {
     entry *best = NULL;
     double now = mb_clock_now(), longest = 0;
-    if (d->r->speculate_after <= 0 || d->ntimes == 0 || d->qlen[w] > 0)
+    if (d->r->speculate_after <= 0 || d->ntimes == 0 || d->qlen[w] > 0 || d->draining)
         return NULL;
     if (d->sorted != d->ntimes) {
         /* Only at the tail of the job, and only when a result came in. */
@@ -270,6 +277,8 @@ static mb_err on_result(dispatcher *d, int w, const char *msg, size_t len)
 
 /* Receive the message a probe found: a result, or a stopped worker's DONE
  * (its unanswered work was abandoned or never started). */
+static mb_err drain_begin(dispatcher *d);
+
 static mb_err serve(dispatcher *d, const MPI_Status *st)
 {
     int n = 0, w = st->MPI_SOURCE;
@@ -282,6 +291,16 @@ static mb_err serve(dispatcher *d, const MPI_Status *st)
                                    MPI_STATUS_IGNORE), "MPI_Recv");
     if (rc != MB_OK)
         return rc;
+    d->seen[w] = mb_clock_now();
+    if (st->MPI_TAG == TAG_ALIVE)
+        return MB_OK;
+    if (st->MPI_TAG == TAG_SIGNAL) { /* a worker caught a signal: drain */
+        int sig = 0;
+        if (n == (int)sizeof sig)
+            memcpy(&sig, d->msg.data, sizeof sig);
+        mb_stop_note(sig);
+        return d->draining ? MB_OK : drain_begin(d);
+    }
     if (st->MPI_TAG == TAG_DONE) {
         d->state[w] = STOPPED;
         for (entry *e; (e = queue_pop(d, w));)
@@ -294,17 +313,42 @@ static mb_err serve(dispatcher *d, const MPI_Status *st)
     return rc == MB_OK ? refill_idle(d) : rc;
 }
 
-/* Serve every message waiting; with block, wait for one first. */
+/* Rank 0, about once a second: a worker that sent nothing (no result, no
+ * heartbeat) for r->heartbeat seconds is lost (killed, frozen or cut
+ * off): MB_ERR_STOPPED, r->lost and r->ending name it. */
+static mb_err check_alive(dispatcher *d, double now)
+{
+    mb_run *r = d->r;
+    if (r->heartbeat <= 0 || now < d->next_check)
+        return MB_OK;
+    d->next_check = now + 1;
+    for (int w = 1; w < r->size; w++)
+        if (d->state[w] != STOPPED && now - d->seen[w] > r->heartbeat) {
+            r->lost = w;
+            snprintf(r->ending, sizeof r->ending, "lost rank %d on host %s (silent for %.0f s, "
+                     "--heartbeat %g)", w, r->hosts ? r->hosts[w] : "?", now - d->seen[w],
+                     r->heartbeat);
+            return mb_error_set(MB_ERR_STOPPED, "%s", r->ending);
+        }
+    return MB_OK;
+}
+
+/* Serve every message waiting; with block, wait for one first, or for a
+ * drain to begin (a signal is not seen inside MPI_Probe). */
 static mb_err poll(dispatcher *d, int block)
 {
     MPI_Status st;
-    int flag = 1;
+    int flag = 0;
     mb_err rc;
-    if (block)
-        rc = mb_mpi_check(MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, d->r->comm, &st), "MPI_Probe");
-    else
+    for (;;) {
         rc = mb_mpi_check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, d->r->comm, &flag, &st),
                           "MPI_Iprobe");
+        if (rc == MB_OK && !flag && d->r->heartbeat > 0)
+            rc = check_alive(d, mb_clock_now());
+        if (rc != MB_OK || flag || !block || (!d->draining && mb_stop_draining()))
+            break;
+        mb_feed_progress(d->r, &d->f, d->busy); /* the status stays fresh while waiting */
+    }
     while (rc == MB_OK && flag) {
         rc = serve(d, &st);
         if (rc == MB_OK)
@@ -327,8 +371,12 @@ static mb_err dispatcher_init(dispatcher *d, mb_run *r)
     d->qlen = calloc(p, sizeof *d->qlen);
     d->state = calloc(p, sizeof *d->state);
     d->sent = calloc(p, sizeof *d->sent);
-    if (!d->q || !d->qhead || !d->qlen || !d->state || !d->sent)
+    d->seen = calloc(p, sizeof *d->seen);
+    r->lost = -1;
+    if (!d->q || !d->qhead || !d->qlen || !d->state || !d->sent || !d->seen)
         return mb_error_set(MB_ERR_NOMEM, "out of memory for the dispatcher");
+    for (size_t w = 0; w < p; w++)
+        d->seen[w] = mb_clock_now();
     return MB_OK;
 }
 
@@ -349,6 +397,7 @@ static void dispatcher_free(dispatcher *d)
     free(d->qlen);
     free(d->state);
     free(d->sent);
+    free(d->seen);
     free(d->times);
     mb_buf_free(&d->msg);
     mb_batch_free(&d->f.batch);
@@ -361,14 +410,18 @@ static mb_err stop_workers(dispatcher *d)
     mb_err rc = MB_OK;
     int left = 0;
     for (int w = 1; rc == MB_OK && w < d->r->size; w++) {
-        rc = mb_mpi_check(MPI_Send(&d->sent[w], 1, MPI_UINT64_T, w, TAG_STOP, d->r->comm),
-                          "MPI_Send");
+        uint64_t stop[2] = {d->sent[w], (uint64_t)d->draining};
+        rc = mb_mpi_check(MPI_Send(stop, 2, MPI_UINT64_T, w, TAG_STOP, d->r->comm), "MPI_Send");
         d->state[w] = STOPPING;
         left++;
     }
     while (rc == MB_OK && left > 0) {
         MPI_Status st;
-        rc = mb_mpi_check(MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, d->r->comm, &st), "MPI_Probe");
+        int flag = 0;
+        while (rc == MB_OK && !flag &&
+               (rc = mb_mpi_check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, d->r->comm, &flag, &st),
+                                  "MPI_Iprobe")) == MB_OK && !flag)
+            rc = check_alive(d, mb_clock_now());
         if (rc == MB_OK)
             rc = serve(d, &st);
         if (rc == MB_OK && d->state[st.MPI_SOURCE] == STOPPED && st.MPI_TAG == TAG_DONE)
@@ -423,7 +476,25 @@ static mb_err local_step(dispatcher *d, mb_runner *x, local_chunk *l)
 
 static int finished(const dispatcher *d)
 {
-    return d->f.done && d->rt.nqueue == 0 && d->undone == 0;
+    return (d->f.done || d->f.stopped) && d->rt.nqueue == 0 && d->undone == 0;
+}
+
+/* Rank 0: the job drains (a signal here or on a worker): hand out nothing
+ * more, drop the queued re-runs, and tell every worker, so none starts a
+ * task and each answers the work it holds at once. */
+static mb_err drain_begin(dispatcher *d)
+{
+    mb_run *r = d->r;
+    int sig;
+    mb_err rc = MB_OK;
+    mb_schedule_must_drain(r);
+    sig = mb_stop_signal();
+    d->draining = 1;
+    d->f.stopped = 1;
+    mb_retrier_drop_all(&d->rt);
+    for (int w = 1; rc == MB_OK && w < r->size; w++)
+        rc = mb_mpi_check(MPI_Send(&sig, 1, MPI_INT, w, TAG_DRAIN, r->comm), "MPI_Send");
+    return rc;
 }
 
 /* Rank 0 with nothing to run: wait for results, waking every millisecond
@@ -468,6 +539,8 @@ static mb_err dynamic_root(mb_run *r)
         mb_kernel_set_idle(root_idle, &d, r->size > 1 ? IDLE_SERVE_MS : IDLE_PROGRESS_MS);
     while (rc == MB_OK) {
         int idle = 0;
+        if (!d.draining && mb_schedule_must_drain(r) && (rc = drain_begin(&d)) != MB_OK)
+            break;
         mb_feed_progress(r, &d.f, d.busy);
         if (l.e) {
             if ((rc = local_step(&d, &x, &l)) == MB_OK)
@@ -479,10 +552,18 @@ static mb_err dynamic_root(mb_run *r)
         }
         if (rc == MB_OK && r->size > 1)
             rc = idle ? wait_results(&d) : poll(&d, 0);
+        /* The end of rank 0's last task is recent enough: no clock read. */
+        if (rc == MB_OK && r->size > 1 && r->heartbeat > 0)
+            rc = check_alive(&d, l.e || !idle ? x.now : mb_clock_now());
     }
     mb_kernel_set_idle(NULL, NULL, 0);
     if (rc == MB_OK)
         rc = stop_workers(&d);
+    if (rc == MB_OK && d.draining)
+        rc = mb_error_set(MB_ERR_STOPPED, "%s", r->ending);
+    /* A lost rank cannot answer STOP: the driver ends the job (MPI_Abort). */
+    r->dispatched = d.f.next;
+    r->input_done = d.f.done;
     mb_runner_free(&x);
     mb_buf_free(&l.result);
     dispatcher_free(&d);
@@ -501,12 +582,94 @@ static int stop_waiting(const mb_run *r)
     return flag;
 }
 
-/* Worker: receive the STOP, drain the work sent but never started, say DONE. */
-static mb_err worker_stop(const mb_run *r, mb_buf *work, uint64_t received)
+/* A worker's side of a drain: whether it told rank 0 of its own signal,
+ * and whether rank 0's TAG_DRAIN has been received. */
+typedef struct worker_drain {
+    int told, heard;
+} worker_drain;
+
+/* Worker: a signal caught here reaches rank 0 before any result that
+ * holds a task it left undone (messages from one rank arrive in order). */
+static mb_err tell_drain(const mb_run *r, worker_drain *wd)
 {
-    uint64_t sent = 0;
-    mb_err rc = mb_mpi_check(MPI_Recv(&sent, 1, MPI_UINT64_T, 0, TAG_STOP, r->comm,
+    int sig = mb_stop_signal();
+    if (wd->told || wd->heard || !mb_stop_draining())
+        return MB_OK;
+    wd->told = 1;
+    return mb_mpi_check(MPI_Send(&sig, 1, MPI_INT, 0, TAG_SIGNAL, r->comm), "MPI_Send");
+}
+
+/* Worker: a heartbeat to rank 0 when one is due (every heartbeat/3 s), so
+ * a rank busy in a long task is still seen alive. */
+static void heartbeat(const mb_run *r, double now)
+{
+    static double next;
+    if (r->heartbeat <= 0 || now < next)
+        return;
+    next = now + r->heartbeat / 3;
+    MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_ALIVE, r->comm);
+}
+
+/* Worker: receive rank 0's TAG_DRAIN and drain here too. */
+static mb_err hear_drain(const mb_run *r, worker_drain *wd)
+{
+    int sig = 0;
+    mb_err rc = mb_mpi_check(MPI_Recv(&sig, 1, MPI_INT, 0, TAG_DRAIN, r->comm, MPI_STATUS_IGNORE),
+                             "MPI_Recv");
+    wd->heard = 1;
+    mb_stop_note(sig);
+    return rc;
+}
+
+/* Worker, while a kernel waits for its task (mb_stop_set_poll): take rank
+ * 0's TAG_DRAIN if it came, so that the grace starts here too. */
+typedef struct worker_poll_ctx {
+    const mb_run *r;
+    worker_drain *wd;
+} worker_poll_ctx;
+
+static void worker_poll(void *arg)
+{
+    worker_poll_ctx *c = arg;
+    int flag = 0;
+    heartbeat(c->r, mb_clock_now());
+    if (c->wd->heard || MPI_Iprobe(0, TAG_DRAIN, c->r->comm, &flag, MPI_STATUS_IGNORE) !=
+        MPI_SUCCESS || !flag)
+        return;
+    hear_drain(c->r, c->wd);
+}
+
+/* Worker: wait for rank 0's next work or STOP (*st), taking a TAG_DRAIN
+ * on the way and telling rank 0 of a signal caught while waiting. */
+static mb_err worker_wait(const mb_run *r, worker_drain *wd, MPI_Status *st)
+{
+    int flag = 0;
+    mb_err rc = MB_OK;
+    while (rc == MB_OK && !flag) {
+        rc = mb_mpi_check(MPI_Iprobe(0, MPI_ANY_TAG, r->comm, &flag, st), "MPI_Iprobe");
+        if (rc == MB_OK && flag && st->MPI_TAG == TAG_DRAIN) {
+            flag = 0;
+            rc = hear_drain(r, wd);
+        }
+        if (rc == MB_OK && !flag)
+            rc = tell_drain(r, wd);
+        if (rc == MB_OK && !flag && r->heartbeat > 0)
+            heartbeat(r, mb_clock_now());
+    }
+    return rc;
+}
+
+/* Worker: receive the STOP, drain the work sent but never started, say DONE.
+ * A STOP that ends a drain makes the worker return MB_ERR_STOPPED. */
+static mb_err worker_stop(const mb_run *r, mb_buf *work, uint64_t received, worker_drain *wd)
+{
+    uint64_t stop[2] = {0, 0}, sent;
+    mb_err rc = mb_mpi_check(MPI_Recv(stop, 2, MPI_UINT64_T, 0, TAG_STOP, r->comm,
                                       MPI_STATUS_IGNORE), "MPI_Recv");
+    sent = stop[0];
+    /* Rank 0 sent TAG_DRAIN before STOP: take it, so nothing is left. */
+    if (rc == MB_OK && stop[1] && !wd->heard)
+        rc = hear_drain(r, wd);
     for (; rc == MB_OK && received < sent; received++) {
         MPI_Status st;
         int n = 0;
@@ -520,8 +683,9 @@ static mb_err worker_stop(const mb_run *r, mb_buf *work, uint64_t received)
             rc = mb_mpi_check(MPI_Recv(work->data, n, MPI_BYTE, 0, TAG_WORK, r->comm,
                                        MPI_STATUS_IGNORE), "MPI_Recv");
     }
-    return rc == MB_OK ? mb_mpi_check(MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_DONE, r->comm),
-                                      "MPI_Send") : rc;
+    if (rc == MB_OK)
+        rc = mb_mpi_check(MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_DONE, r->comm), "MPI_Send");
+    return rc == MB_OK && stop[1] ? mb_error_set(MB_ERR_STOPPED, "the job stopped") : rc;
 }
 
 /* Run a chunk task by task; *stopped when STOP came first. */
@@ -532,6 +696,7 @@ static mb_err worker_chunk(mb_runner *x, const mb_work *w, mb_buf *out, int *sto
     for (uint64_t i = 0; rc == MB_OK && i < w->count; i++) {
         if (i > 0 && (*stopped = stop_waiting(x->r)))
             return MB_OK;
+        heartbeat(x->r, x->now); /* when the last task ended: no clock read */
         rc = mb_runner_task(x, w, i);
     }
     if (rc == MB_OK)
@@ -550,8 +715,11 @@ static mb_err dynamic_worker(mb_run *r)
     MPI_Request req[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
     uint64_t received = 0;
     int stopped = 0;
+    worker_drain wd = {0, 0};
+    worker_poll_ctx pc = {r, &wd};
     mb_runner x;
     mb_err rc = mb_runner_init(&x, r);
+    mb_stop_set_poll(worker_poll, &pc);
     for (int i = 0; rc == MB_OK && !stopped; i ^= 1) {
         MPI_Status st;
         int n = 0;
@@ -560,7 +728,7 @@ static mb_err dynamic_worker(mb_run *r)
         /* STOP overtakes queued work only when looked for by its tag. */
         if ((stopped = stop_waiting(r)))
             break;
-        rc = mb_mpi_check(MPI_Probe(0, MPI_ANY_TAG, r->comm, &st), "MPI_Probe");
+        rc = worker_wait(r, &wd, &st);
         if (rc != MB_OK || (stopped = st.MPI_TAG == TAG_STOP))
             break;
         if ((rc = mb_mpi_check(MPI_Get_count(&st, MPI_BYTE, &n), "MPI_Get_count")) != MB_OK)
@@ -575,13 +743,15 @@ static mb_err dynamic_worker(mb_run *r)
             (rc = mb_mpi_check(MPI_Wait(&req[i], MPI_STATUS_IGNORE), "MPI_Wait")) != MB_OK)
             break;
         out[i].len = 0;
-        if ((rc = worker_chunk(&x, &w, &out[i], &stopped)) == MB_OK && !stopped)
+        if ((rc = worker_chunk(&x, &w, &out[i], &stopped)) == MB_OK && !stopped &&
+            (rc = tell_drain(r, &wd)) == MB_OK)
             rc = mb_mpi_check(MPI_Isend(out[i].data, (int)out[i].len, MPI_BYTE, 0, TAG_RESULT,
                                         r->comm, &req[i]), "MPI_Isend");
     }
     MPI_Waitall(2, req, MPI_STATUSES_IGNORE);
+    mb_stop_set_poll(NULL, NULL);
     if (rc == MB_OK)
-        rc = worker_stop(r, &work, received);
+        rc = worker_stop(r, &work, received, &wd);
     mb_buf_free(&work);
     mb_buf_free(&out[0]);
     mb_buf_free(&out[1]);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "journal.h"
 #include "schedule/internal.h"
 
 
@@ -13,7 +14,7 @@ mb_err mb_feed_next(mb_feed *f, mb_buf *out, uint64_t *count)
     const mb_run *r = f->r;
     mb_err rc;
     *count = 0;
-    if (f->done)
+    if (f->done || f->stopped)
         return MB_OK;
     if (!r->source) {
         *count = r->ntasks - f->next < r->chunk ? r->ntasks - f->next : r->chunk;
@@ -24,6 +25,12 @@ mb_err mb_feed_next(mb_feed *f, mb_buf *out, uint64_t *count)
             return rc;
         *count = f->batch.count;
         f->done = *count < r->chunk;
+        for (uint64_t i = 0; i < *count; i++) {
+            const uint64_t *off = f->batch.offsets;
+            if ((rc = mb_journal_note_input(r->journal, f->next + i, f->batch.bytes.data + off[i],
+                                            off[i + 1] - off[i])) != MB_OK)
+                return rc;
+        }
     }
     if (*count == 0)
         return MB_OK;
@@ -76,7 +83,6 @@ mb_err mb_runner_reserve(mb_runner *x, uint64_t count)
     return MB_OK;
 }
 
-/* Run task i of w into its row; a failure keeps its reason. */
 mb_err mb_runner_task(mb_runner *x, const mb_work *w, uint64_t i)
 {
     const mb_run *r = x->r;
@@ -84,12 +90,16 @@ mb_err mb_runner_task(mb_runner *x, const mb_work *w, uint64_t i)
     memset(row, 0, r->reclen * sizeof *row);
     mb_error_clear();
     double t = mb_clock_now();
-    mb_err rc = r->kernel->run(r->kstate, w->first + i, mb_work_payload(w, i), row);
-    extra[MB_ROW_SECONDS] = mb_clock_now() - t;
+    mb_err rc = !mb_stop_task_fits() ? MB_ERR_STOPPED
+                                     : r->kernel->run(r->kstate, w->first + i, mb_work_payload(w, i), row);
+    x->now = mb_clock_now();
+    extra[MB_ROW_SECONDS] = x->now - t;
+    if (rc != MB_ERR_STOPPED)
+        mb_stop_task_took(extra[MB_ROW_SECONDS]);
     extra[MB_ROW_RANK] = r->rank;
     extra[MB_ROW_START] = t + x->offset;
     extra[MB_ROW_STATUS] = (double)rc;
-    if (rc == MB_OK)
+    if (rc == MB_OK || rc == MB_ERR_STOPPED)
         return MB_OK;
     x->nfail++;
     return mb_wire_pack_failure(&x->fails, w->first + i, *mb_error_message() ? mb_error_message()
@@ -106,6 +116,35 @@ mb_err mb_runner_chunk(mb_runner *x, const mb_work *w, mb_buf *out)
         rc = mb_wire_put_result(out, w->first, w->count, mb_row_len(x->r->reclen), x->rows,
                                 x->nfail, x->fails.data, x->fails.len);
     return rc;
+}
+
+int mb_result_not_done(const mb_run *r, const mb_result *res)
+{
+    size_t rowlen = mb_row_len(r->reclen);
+    for (uint64_t i = 0; i < res->count; i++)
+        if (res->rows[i * rowlen + r->reclen + MB_ROW_STATUS] == (double)MB_ERR_STOPPED)
+            return 1;
+    return 0;
+}
+
+int mb_schedule_must_drain(mb_run *r)
+{
+    const char *limit = mb_collector_limit(r->col);
+    int sig = mb_stop_signal();
+    if (!mb_stop_draining() && !limit)
+        return 0;
+    if (!*r->ending) {
+        if (limit)
+            snprintf(r->ending, sizeof r->ending, "%s", limit);
+        else if (sig == MB_STOP_DEADLINE)
+            snprintf(r->ending, sizeof r->ending, "stopped at the deadline (a task would "
+                     "not have finished in time)");
+        else
+            snprintf(r->ending, sizeof r->ending, "stopped by %s",
+                     sig ? mb_stop_signal_name(sig) : "a request");
+        mb_stop_note(0); /* no task starts here either */
+    }
+    return 1;
 }
 
 mb_err mb_schedule_collect(const mb_run *r, const char *msg, size_t len, size_t *pos)

@@ -9,6 +9,7 @@
 
 #include "mpibatch/clock.h"
 #include "comm.h"
+#include "stop.h"
 #include "row.h"
 #include "schedule/schedule.h"
 #include "wire.h"
@@ -19,6 +20,7 @@ typedef struct mb_feed {
     const mb_run *r;
     uint64_t next;     /* first task of the next chunk */
     int done;          /* no more tasks */
+    int stopped;       /* the job drains: hand out nothing more */
     mb_batch batch;    /* payloads of the chunk being encoded */
 } mb_feed;
 
@@ -38,6 +40,7 @@ typedef struct mb_runner {
     size_t caprows;
     mb_buf fails;       /* its failures, packed */
     uint64_t nfail;
+    double now;         /* monotonic time the last task ended (no extra clock read) */
 } mb_runner;
 
 mb_err mb_runner_init(mb_runner *x, const mb_run *r);
@@ -46,8 +49,18 @@ void mb_runner_free(mb_runner *x);
 
 mb_err mb_runner_reserve(mb_runner *x, uint64_t count);
 
-/* Run task i of w into its row; a failure keeps its reason. */
+/* Run task i of w into its row; a failure keeps its reason.  While the
+ * job drains no task starts, and a task the kernel gave up because of the
+ * drain is not done (status MB_ERR_STOPPED, no reason): neither counts as
+ * a failure. */
 mb_err mb_runner_task(mb_runner *x, const mb_work *w, uint64_t i);
+
+/* Whether a result holds a task that was not done (the job drains). */
+int mb_result_not_done(const mb_run *r, const mb_result *res);
+
+/* Rank 0: whether the job must drain (a signal, or --max-failures hit);
+ * the first time, say why in r->ending and stop starting tasks here. */
+int mb_schedule_must_drain(mb_run *r);
 
 /* Run a whole chunk and append its result message to out. */
 mb_err mb_runner_chunk(mb_runner *x, const mb_work *w, mb_buf *out);
@@ -100,5 +113,9 @@ mb_err mb_retrier_intake(mb_retrier *rt, const mb_result *res, const char *work,
 
 /* The result of re-running task i of p. */
 mb_err mb_retrier_done(mb_retrier *rt, mb_pending *p, uint64_t i, const mb_result *res);
+
+/* The job drains: the queued re-runs will not run, and a chunk waiting for
+ * nothing else is dropped (not done; resuming runs it again). */
+void mb_retrier_drop_all(mb_retrier *rt);
 
 #endif

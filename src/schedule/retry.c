@@ -38,6 +38,14 @@ void mb_retrier_free(mb_retrier *rt)
     mb_buf_free(&rt->fails);
 }
 
+void mb_retrier_drop_all(mb_retrier *rt)
+{
+    for (size_t k = 0; k < rt->nqueue; k++)
+        if (--rt->queue[k].p->waiting == 0)
+            pending_free(rt->queue[k].p);
+    rt->nqueue = 0;
+}
+
 static mb_err retry_push(mb_retrier *rt, mb_pending *p, uint64_t i, int avoid)
 {
     if (rt->nqueue == rt->capqueue) {
@@ -146,6 +154,9 @@ mb_err mb_retrier_intake(mb_retrier *rt, const mb_result *res, const char *work,
     const mb_run *r = rt->r;
     size_t rowlen = mb_row_len(r->reclen), fpos = 0;
     mb_pending *p;
+    /* Not done, or failed while no re-run may start: left for the resume. */
+    if (mb_result_not_done(r, res) || (mb_stop_draining() && res->nfail > 0 && r->retries > 0))
+        return MB_OK;
     if (res->nfail == 0 || r->retries == 0)
         return mb_collector_add(r->col, res);
     mb_err rc = pending_new(res, rowlen, work, wlen, &p);
@@ -176,6 +187,11 @@ mb_err mb_retrier_done(mb_retrier *rt, mb_pending *p, uint64_t i, const mb_resul
     if (res->count != 1 || res->first != p->first + i)
         return mb_error_set(MB_ERR_INTERNAL, "a retry of task %llu came back as task %llu",
                             (unsigned long long)(p->first + i), (unsigned long long)res->first);
+    if (mb_stop_draining() || mb_result_not_done(r, res)) { /* resuming runs it again */
+        if (--p->waiting == 0)
+            pending_free(p);
+        return MB_OK;
+    }
     memcpy(p->rows + i * rowlen, res->rows, rowlen * sizeof *p->rows);
     free(p->reason[i]);
     p->reason[i] = NULL;

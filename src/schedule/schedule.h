@@ -9,7 +9,15 @@
  *          computes too, one task at a time, serving results between tasks
  *          (not for kernels of long tasks when other ranks exist).
  *          At the end rank 0 sends each worker STOP and waits for its DONE.
- * Both call mb_collector_add() on rank 0 exactly once for every chunk.
+ * Both call mb_collector_add() on rank 0 exactly once for every chunk
+ * that was done; a chunk with a task not done (MB_ERR_STOPPED) is dropped.
+ *
+ * Draining (stop.h): once any rank caught SIGTERM, SIGUSR1 or SIGINT, rank
+ * 0 hands out no more work and tells the others; no rank starts a task,
+ * running ones end or are killed when the grace is over, every piece of
+ * work handed out is answered, and both schedules return MB_ERR_STOPPED on
+ * every rank (rank 0 says why in `ending`).  Dynamic ranks wait for
+ * messages by polling, so a signal is seen while they wait.
  *
  * Failed tasks (status not 0) are run again up to `retries` times, each
  * time on another rank where there is one (dynamic: any worker but the one
@@ -49,9 +57,16 @@ typedef struct mb_run {
     uint64_t chunk;
     double t0;            /* job start on rank 0's wall clock */
     mb_collector *col;    /* rank 0 only */
+    struct mb_journal *journal; /* rank 0: notes each task's input hash, or NULL */
     mb_progress *progress; /* rank 0: progress line and status document, or NULL */
     uint64_t retried;     /* rank 0: task re-runs started after a failure */
     uint64_t speculated;  /* rank 0: speculative chunk runs started */
+    uint64_t dispatched;  /* rank 0: tasks handed out (first included) */
+    int input_done;       /* rank 0: the feed reached the last task */
+    char ending[256];     /* rank 0, MB_ERR_STOPPED: why, e.g. "stopped by SIGTERM" */
+    double heartbeat;     /* dynamic: a worker silent this long is lost (0: not watched) */
+    const char *const *hosts; /* rank 0: host of each rank, for messages */
+    int lost;             /* rank 0: the rank found lost (MB_ERR_STOPPED), else -1 */
 } mb_run;
 
 /* Run every task of r under the static schedule.  Collective. */

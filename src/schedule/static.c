@@ -1,6 +1,7 @@
 /* static.c - the static schedule: rounds of scatter, compute, gather. */
 #define _POSIX_C_SOURCE 200809L
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,7 +75,7 @@ static mb_err round_deal(const mb_run *r, mb_feed *f, round_bufs *b, int *more, 
         if (!mb_fits_int(b->deal[p].len))
             return mb_error_set(MB_ERR_USAGE, "'chunk' %llu is too large for one static round",
                                 (unsigned long long)r->chunk);
-    *more = !f->done;
+    *more = !f->done && !f->stopped;
     return MB_OK;
 }
 
@@ -248,18 +249,45 @@ static mb_err retry_round(const mb_run *r, mb_retrier *rt, round_bufs *b, mb_run
     return rc;
 }
 
+/* Every rank: whether any rank drains (a signal caught anywhere), agreed
+ * by all; rank 0 then stops dealing and says why. */
+static mb_err drain_check(mb_run *r, mb_feed *f, mb_retrier *rt, int *draining)
+{
+    /* A signal's number, or OTHER for a drain without one (--max-failures). */
+    enum { OTHER = 1 << 16, DEADLINE };
+    int sig = mb_stop_signal(), any = 0;
+    sig = !mb_stop_draining() ? 0 : sig == MB_STOP_DEADLINE ? DEADLINE : sig ? sig : OTHER;
+    mb_err rc;
+    if (r->rank == 0 && sig == 0 && mb_schedule_must_drain(r))
+        sig = OTHER;
+    rc = mb_mpi_check(MPI_Allreduce(&sig, &any, 1, MPI_INT, MPI_MAX, r->comm),
+                             "MPI_Allreduce");
+    if (rc != MB_OK || any == 0)
+        return rc;
+    mb_stop_note(any == DEADLINE ? MB_STOP_DEADLINE : any != OTHER ? any : 0);
+    *draining = 1;
+    if (r->rank == 0 && !f->stopped) {
+        f->stopped = 1;
+        mb_retrier_drop_all(rt);
+        mb_schedule_must_drain(r);
+    }
+    return MB_OK;
+}
+
 mb_err mb_schedule_static(mb_run *r)
 {
     mb_feed f = {.r = r, .next = r->first};
     mb_retrier rt = {.r = r};
     round_bufs b;
     mb_runner x;
-    int more = 1;
+    int more = 1, draining = 0;
     mb_err rc = round_alloc(r, &b);
     if (rc == MB_OK)
         rc = mb_runner_init(&x, r);
     while (rc == MB_OK && more) {
         uint64_t turns = 0;
+        if ((rc = drain_check(r, &f, &rt, &draining)) != MB_OK)
+            break;
         if (r->rank == 0)
             rc = round_deal(r, &f, &b, &more, &turns);
         /* A dealing error on rank 0 must not leave others in the scatter. */
@@ -282,6 +310,11 @@ mb_err mb_schedule_static(mb_run *r)
         if (rc == MB_OK && r->rank == 0)
             mb_feed_progress(r, &f, -1);
     }
+    /* A signal during the last round left tasks not done. */
+    if (rc == MB_OK && (rc = drain_check(r, &f, &rt, &draining)) == MB_OK && draining)
+        rc = mb_error_set(MB_ERR_STOPPED, "%s", r->ending);
+    r->dispatched = f.next;
+    r->input_done = f.done;
     mb_retrier_free(&rt);
     mb_runner_free(&x);
     round_free(&b, r->size);

@@ -19,7 +19,8 @@ INTEGRATION_TESTS = \
 	tests/integration/classify.sh tests/integration/levels.sh tests/integration/input.sh \
 	tests/integration/arxiv_accuracy.sh \
 	tests/integration/exec.sh tests/integration/plugin.sh tests/integration/plugin_installed.sh \
-	tests/integration/resume.sh tests/integration/retries.sh \
+	tests/integration/resume.sh tests/integration/retries.sh tests/integration/drain.sh \
+	tests/integration/deadline.sh tests/integration/lost_rank.sh \
 	tests/integration/speculate.sh tests/integration/status.sh tests/integration/status_page.sh \
 	tests/integration/export.sh tests/integration/python_read.sh \
 	tests/integration/ring.sh tests/integration/ring_errors.sh \

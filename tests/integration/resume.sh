@@ -63,10 +63,15 @@ mb 2 $job --out "$WORK/ref.h5" --journal "$WORK/ref.journal" || fail "reference 
 full=$(size_of "$WORK/ref.journal")
 [ "$full" -gt 32 ] && ok || fail "the reference journal is empty"
 
-# A journal is never replaced by accident: without --resume it is refused.
+# The same command line continues: an existing journal of the job is
+# resumed without --resume (and never replaced).
+cp "$WORK/ref.journal" "$WORK/x.journal"
 # shellcheck disable=SC2086
-expect_exit 2 "exists: add --resume" 2 $job --out "$WORK/x.h5" --journal "$WORK/ref.journal"
-[ -e "$WORK/x.h5" ] && fail "refused run wrote an output" || ok
+mb 2 $job --out "$WORK/x.h5" --report "$WORK/x.json" --journal "$WORK/x.journal" ||
+    fail "the same command again"
+same "$WORK/x.h5" "same command"
+[ "$(json_get "$WORK/x.json" tasks_resumed)" = "$TASKS" ] && ok || fail "same command: replayed"
+cmp -s "$WORK/ref.journal" "$WORK/x.journal" && ok || fail "a complete journal was changed"
 
 # Killed early (the first frames), in the middle, and with every frame
 # recorded (as if killed while writing the output).
@@ -128,9 +133,23 @@ if "$MPIBATCH" --help | grep -q '^  exec '; then
     done
     mb 2 exec --commands "$WORK/cmds.txt" --chunk 2 --quiet --out "$WORK/eref.h5" >/dev/null 2>&1
     [ $? = 1 ] && ok || fail "exec reference: expected exit 1 (one command fails)"
-    expect_exit 1 "stopped early" 2 exec --commands "$WORK/cmds.txt" --chunk 2 --quiet \
-        --out "$WORK/e.h5" --journal "$WORK/e.journal" --max-failures 0
-    [ -e "$WORK/e.h5" ] && fail "a stopped run left its output" || ok
+    expect_exit 1 "stopped early.*journal '$WORK/e.journal' keeps them" 2 exec \
+        --commands "$WORK/cmds.txt" --chunk 2 --quiet --out "$WORK/e.h5" \
+        --report "$WORK/e.json" --journal "$WORK/e.journal" --max-failures 0
+    # What finished is in the output, which says why it stopped, and in the
+    # report, with the failure and its reason.
+    "$H5DUMP" -a /ending "$WORK/e.h5" 2>/dev/null | grep -q "more than --max-failures 0" && ok ||
+        fail "max-failures: the output lacks its ending"
+    [ "$(json_get "$WORK/e.json" state)" = failed ] && ok || fail "max-failures: report state"
+    json_get "$WORK/e.json" failures.0.reason | grep -q "cmds.txt:31: exit status 1" && ok ||
+        fail "max-failures: the report lacks the failure's reason"
+    rm -f "$WORK/e.h5"
+    # The journal knows its input: an edited line is refused, not reused.
+    cp "$WORK/cmds.txt" "$WORK/cmds.orig"
+    sed -i '1s/.*/echo edited/' "$WORK/cmds.txt"
+    expect_exit 2 "task 0's input changed since journal" 2 exec --commands "$WORK/cmds.txt" \
+        --chunk 2 --quiet --out "$WORK/e.h5" --journal "$WORK/e.journal"
+    cp "$WORK/cmds.orig" "$WORK/cmds.txt"
     mb 2 exec --commands "$WORK/cmds.txt" --chunk 2 --quiet --out "$WORK/e.h5" \
         --report "$WORK/e.json" --journal "$WORK/e.journal" --resume >/dev/null 2>&1
     [ $? = 1 ] && ok || fail "exec resume: expected exit 1"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Failure policy: --retries re-runs a failed task on another rank (both
-# schedules), --max-failures stops the job early with exit 1 and no output.
+# schedules), --max-failures stops the job early with exit 1, the output of
+# what finished and a report of the failures.
 # The sleep kernel's --fail-rank makes every task run on one rank fail.
 . "$top_srcdir/tests/integration/lib.sh"
 
@@ -55,17 +56,25 @@ assert r["tasks_failed"] == 5 and r["tasks_retried"] == 10, r'
 "$H5DUMP" -d /failures/task "$WORK/one.h5" | grep -q "(0): 0, 1, 2, 3, 4" && ok ||
     fail "one rank: /failures/task"
 
-# --max-failures N: stop early, exit 1, no output or report left.
+# --max-failures N: stop early, exit 1; the output holds the tasks done and
+# says why it ended, the report lists the failures with their reasons.
 mkdir "$WORK/stop"
 for sched in dynamic static; do
+    rm -f "$WORK/stop/s.h5" "$WORK/stop/s.h5.journal"
     expect_exit 1 "stopped early: .* more than --max-failures 3" 3 sleep --tasks 400 \
         --seconds 0.001 --schedule "$sched" --chunk 2 --fail-rank 1 --max-failures 3 \
         --out "$WORK/stop/s.h5" --report "$WORK/stop/s.json"
+    report_is "$WORK/stop/s.json" "$sched max-failures" \
+        'assert r["state"] == "failed" and "more than --max-failures 3" in r["ending"], r
+assert r["tasks_failed"] >= 4 and "set to fail" in r["failures"][0]["reason"], r'
+    "$H5DUMP" -a /ending "$WORK/stop/s.h5" 2>/dev/null | grep -q "more than --max-failures 3" &&
+        ok || fail "$sched max-failures: the output lacks its ending"
 done
 # --max-failures P%: counted once 100 tasks are done.
 expect_exit 1 "more than --max-failures 10%" 3 sleep --tasks 400 --seconds 0.001 --chunk 2 \
-    --fail-rank 1 --max-failures 10% --out "$WORK/stop/p.h5"
-no_outputs "$WORK/stop"
+    --fail-rank 1 --max-failures 10% --out "$WORK/stop/p.h5" --no-journal
+left=$(find "$WORK/stop" -name '*.part')
+[ -z "$left" ] && ok || fail "max-failures left temporary files: $left"
 # Within the limit the job runs to the end (exit 1: tasks failed).
 expect_exit 1 "tasks failed" 2 sleep --tasks 20 --seconds 0 --schedule static --chunk 5 \
     --fail-rank 1 --max-failures 50% --report "$WORK/ok.json"

@@ -21,7 +21,7 @@ typedef struct seen {
     double sum;           /* of the records, to check the bytes came back */
 } seen;
 
-static mb_err note(void *arg, const mb_result *r)
+static mb_err note(void *arg, const mb_result *r, const uint64_t *inputs)
 {
     seen *s = arg;
     size_t pos = 0;

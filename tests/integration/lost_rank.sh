@@ -1,0 +1,47 @@
+#!/bin/sh
+# A frozen rank (SIGSTOP of one worker's process, a single-host stand-in
+# for a frozen or cut-off host): rank 0 notices its silence within
+# --heartbeat (plus its one-second check), names the rank and host, keeps
+# the journal, writes the report and status document ("lost rank 1 on
+# host ..."), leaves no output or temporary file, and the job exits 75.
+# The signal is sent once both workers run a command (their PIDs are
+# written), never after a sleep that could race.
+. "$top_srcdir/tests/integration/lib.sh"
+"$MPIBATCH" --help | grep -q '^  exec ' || { echo "no exec kernel: skipped"; exit 77; }
+
+i=1
+: >"$WORK/cmds.txt"
+while [ $i -le 8 ]; do
+    # The command's parent is the rank that runs it.
+    echo "echo \$MB_RANK \$PPID \$\$ >>$WORK/pids; sleep 60; echo line-$i" >>"$WORK/cmds.txt"
+    i=$((i + 1))
+done
+"$MPIEXEC" --oversubscribe -n 3 "$MPIBATCH" exec --commands "$WORK/cmds.txt" --quiet \
+    --out "$WORK/f.h5" --report "$WORK/f.json" --status "$WORK/st.json" --heartbeat 2 \
+    >"$WORK/out.txt" 2>"$WORK/err.txt" &
+pid=$!
+waited=0
+while [ "$(cat "$WORK/pids" 2>/dev/null | wc -l)" -lt 2 ] && [ $waited -lt 6000 ]; do
+    sleep 0.01
+    waited=$((waited + 1))
+done
+rank1=$(awk '$1 == 1 { print $2 }' "$WORK/pids")
+kill -STOP "$rank1"
+wait "$pid"
+code=$?
+# The frozen rank's commands are orphans now (as on a lost host): clean up.
+kill -CONT "$rank1" 2>/dev/null
+for p in $(awk '{ print $3 }' "$WORK/pids"); do kill "$p" 2>/dev/null; done
+
+[ $code = 75 ] && ok || fail "frozen rank: exit $code, expected 75: $(head -c 600 "$WORK/err.txt")"
+grep -q "lost rank 1 on host .*run the same command again" "$WORK/err.txt" && ok ||
+    fail "frozen rank: stderr: $(head -c 600 "$WORK/err.txt")"
+json_get "$WORK/st.json" ending | grep -q "lost rank 1 on host" && ok || fail "status ending"
+[ "$(json_get "$WORK/st.json" state)" = stopped ] && ok || fail "status state"
+[ "$(json_get "$WORK/f.json" state)" = stopped ] && ok || fail "report state"
+[ -e "$WORK/f.h5.journal" ] && ok || fail "no journal kept"
+[ -e "$WORK/f.h5" ] && fail "a stopped job left an output" || ok
+left=$(find "$WORK" -maxdepth 1 -name '*.part')
+[ -z "$left" ] && ok || fail "temporary files left: $left"
+
+finish
