@@ -102,7 +102,7 @@ PY
 field "$WORK/t.h5" wall_seconds | awk '$1 >= 50 {bad = 1} END {exit bad}' && ok ||
     fail "timed-out tasks ran on: $(field "$WORK/t.h5" wall_seconds | tr '\n' ' ')"
 pid=$(cat "$WORK/grandchild.pid")
-if kill -0 "$pid" 2>/dev/null; then
+if alive "$pid"; then
     fail "grandchild $pid survived the timeout"
     kill "$pid"
 else
@@ -133,8 +133,8 @@ kill -9 "$runner"
 wait "$runner" 2>/dev/null
 victim=$(cat "$WORK/victim.pid")
 i=0
-while kill -0 "$victim" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-if kill -0 "$victim" 2>/dev/null; then
+while alive "$victim" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if alive "$victim"; then
     fail "command $victim outlived its killed rank"
     kill "$victim"
 else

@@ -39,6 +39,15 @@ mb() {
     "$MPIEXEC" --oversubscribe -n "$n" ${MB_WRAPPER:-} "$MPIBATCH" "$@"
 }
 
+# alive PID: the process exists and is not a zombie.  Where nothing reaps
+# orphans (a container whose init does not wait), a killed process can stay
+# a zombie, which kill -0 still reports; it runs nothing and holds nothing.
+alive() {
+    [ -r "/proc/$1/stat" ] || return 1
+    state=$(sed 's/^.*) \(.\).*$/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
 # expect_exit CODE PATTERN N ARGS...: the run exits CODE and its standard
 # error matches the grep pattern PATTERN.
 expect_exit() {
