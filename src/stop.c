@@ -135,7 +135,8 @@ int mb_stop_draining(void)
     return draining != 0;
 }
 
-double mb_stop_kill_in(void)
+/* Seconds until the grace (or the deadline) ends, 0 once over. */
+static double kill_in(void)
 {
     double t = now(), left = deadline > 0 ? deadline - t : 1e9;
     if (draining) {
@@ -144,6 +145,16 @@ double mb_stop_kill_in(void)
             left = drain_start + g - t;
     }
     return left > 0 ? left : 0;
+}
+
+double mb_stop_due_in(void)
+{
+    double left = kill_in();
+    /* The poll function's next turn: a worker busy in a long task still
+     * sends its heartbeats and hears of a drain. */
+    if (poll_fn && poll_next - now() < left)
+        left = poll_next > now() ? poll_next - now() : 0;
+    return left;
 }
 
 void mb_stop_set_deadline(double mono_deadline, double estimate_seconds)
@@ -201,7 +212,7 @@ int mb_stop_kill_due(void)
     }
     if (deadline > 0 && now() >= deadline)
         mb_stop_note(MB_STOP_DEADLINE);
-    return draining && mb_stop_kill_in() <= 0;
+    return draining && kill_in() <= 0;
 }
 
 const char *mb_stop_signal_name(int sig)

@@ -72,9 +72,10 @@ int mb_stop_kill_due(void);
  * send their heartbeats. */
 void mb_stop_set_poll(void (*fn)(void *), void *arg);
 
-/* Seconds until the grace ends (0 once over, a large number when no drain
- * is under way), for event loops' timeouts. */
-double mb_stop_kill_in(void);
+/* Seconds until mb_stop_kill_due() has work (the grace's or the deadline's
+ * end, or the poll function's next turn; 0 when due, a large number when
+ * nothing is pending), for event loops' timeouts. */
+double mb_stop_due_in(void);
 
 /* "SIGTERM" for SIGTERM, and so on ("the deadline" for MB_STOP_DEADLINE,
  * "signal N" for others). */

@@ -584,8 +584,8 @@ static mb_err helper_message(exec_state *s, running *r)
  * grace, or the schedule's next turn), -1 for none. */
 static int wait_ms(const running *r, double now)
 {
-    /* A drain's end of grace too (stop.h). */
-    double next = fmin(fmin(fmin(r->deadline, r->kill_at), r->idle_at), now + mb_stop_kill_in());
+    /* A drain's end of grace and the stop poll's turns too (stop.h). */
+    double next = fmin(fmin(fmin(r->deadline, r->kill_at), r->idle_at), now + mb_stop_due_in());
     if (isinf(next))
         return -1;
     return next <= now ? 0 : (int)fmin(ceil((next - now) * 1000), 1e9);

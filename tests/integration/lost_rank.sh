@@ -12,7 +12,8 @@
 i=1
 : >"$WORK/cmds.txt"
 while [ $i -le 8 ]; do
-    # The command's parent is the rank that runs it.
+    # The command's parent is its rank's helper (mpibatch-spawn), whose
+    # parent is the rank.
     echo "echo \$MB_RANK \$PPID \$\$ >>$WORK/pids; sleep 60; echo line-$i" >>"$WORK/cmds.txt"
     i=$((i + 1))
 done
@@ -25,12 +26,14 @@ while [ "$(cat "$WORK/pids" 2>/dev/null | wc -l)" -lt 2 ] && [ $waited -lt 6000 
     sleep 0.01
     waited=$((waited + 1))
 done
-rank1=$(awk '$1 == 1 { print $2 }' "$WORK/pids")
-kill -STOP "$rank1"
+helper1=$(awk '$1 == 1 { print $2 }' "$WORK/pids")
+rank1=$(ps -o ppid= -p "$helper1" | tr -d ' ')
+# As on a frozen host: the rank and its helper stop.
+kill -STOP "$rank1" "$helper1"
 wait "$pid"
 code=$?
 # The frozen rank's commands are orphans now (as on a lost host): clean up.
-kill -CONT "$rank1" 2>/dev/null
+kill -CONT "$rank1" "$helper1" 2>/dev/null
 for p in $(awk '{ print $3 }' "$WORK/pids"); do kill "$p" 2>/dev/null; done
 
 [ $code = 75 ] && ok || fail "frozen rank: exit $code, expected 75: $(head -c 600 "$WORK/err.txt")"
@@ -43,5 +46,11 @@ json_get "$WORK/st.json" ending | grep -q "lost rank 1 on host" && ok || fail "s
 [ -e "$WORK/f.h5" ] && fail "a stopped job left an output" || ok
 left=$(find "$WORK" -maxdepth 1 -name '*.part')
 [ -z "$left" ] && ok || fail "temporary files left: $left"
+
+# A worker busy in a command longer than --heartbeat is alive, not lost:
+# it sends its heartbeats from inside the command's wait.
+printf 'sleep 5\nsleep 5\nsleep 5\n' >"$WORK/long.txt"
+mb 3 exec --commands "$WORK/long.txt" --heartbeat 2 --out "$WORK/long.h5" --quiet \
+    2>"$WORK/err.txt" && ok || fail "long commands with --heartbeat 2: $(head -c 600 "$WORK/err.txt")"
 
 finish
