@@ -79,10 +79,8 @@ h5diff "$WORK/c1.h5" "$WORK/c4.h5" /results >/dev/null && ok || fail "srun class
 check "srun classify: hosts" "r['hosts'] == $FOUR" "$WORK/c4.json"
 
 # Every slurm/ script with -N 4, submitted at once and run one after
-# another (one job name, --dependency=singleton).  Four jobs of 8 ranks at
-# once on the 2-core machine once ended with a rank of the main job's sleep
-# step killed by SIGSEGV under srun (seen once, in make distcheck, not
-# reproduced); one job at a time is what a user's allocation sees.
+# another (one job name, --dependency=singleton), as in a user's
+# allocation, rather than four jobs of 8 ranks sharing the 2-core machine.
 sb() {
     slurm_submit --chdir="$RUN" --time=5 --job-name=mb-cluster-test --dependency=singleton \
         "$@" || fail "sbatch $*"
