@@ -12,6 +12,7 @@
 #include "kernels/plugin.h"
 #include "stage.h"
 #include "io/url.h"
+#include "optparse.h"
 
 static void print_usage(FILE *fp)
 {

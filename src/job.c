@@ -8,6 +8,7 @@
 #include "kernels/plugin.h"
 #include "io/transfer.h"
 #include "io/url.h"
+#include "optparse.h"
 
 const mb_option mb_job_options[] = {
     {.name = "schedule", .type = MB_OPT_ENUM, .defval = "dynamic", .choices = "static|dynamic",

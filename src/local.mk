@@ -2,7 +2,7 @@
 # document-store sources, wire messages, the collector and what it writes
 # (output, journal, report, progress), MPI helpers and the driver.
 libmpibatch_a_SOURCES += \
-	src/error.c src/options.c src/job.c src/clock.c src/cli.c src/cli.h \
+	src/error.c src/optparse.c src/optparse.h src/job.c src/clock.c src/cli.c src/cli.h \
 	src/driver.c src/driver.h src/comm.c src/comm.h src/shm.c src/shm.h \
 	src/batch.c src/wire.c src/wire.h src/row.h \
 	src/source_lines.c src/source_lines.h src/docstore.c src/docstore.h \

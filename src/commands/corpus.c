@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "commands/corpus.h"
 #include "atomic.h"
+#include "optparse.h"
 
 enum { NTOPICS = 5 };
 

@@ -17,6 +17,7 @@
 #include "commands/commands.h"
 #include "io/url.h"
 #include "io/transfer.h"
+#include "optparse.h"
 
 static void cp_help(FILE *fp)
 {

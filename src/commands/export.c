@@ -23,6 +23,7 @@
 #include "commands/commands.h"
 #include "h5util.h"
 #include "output.h"
+#include "optparse.h"
 
 #define BLOCK 4096 /* rows read per HDF5 call */
 

@@ -12,6 +12,7 @@
 #include "source_lines.h"
 #include "stage.h"
 #include "io/url.h"
+#include "optparse.h"
 
 #define READ_BLOCK 1024  /* lines per read */
 #define KEEP 100         /* failures listed in the report */

@@ -21,6 +21,7 @@
 #include "mpibatch/options.h"
 #include "report.h"
 #include "commands/ring.h"
+#include "optparse.h"
 
 enum { TAG = 1 };
 

@@ -14,6 +14,7 @@
 #include "progress.h"
 #include "commands/status.h"
 #include "wire.h"
+#include "optparse.h"
 
 static const mb_option status_options[] = {
     {.name = "html", .type = MB_OPT_STR, .meta = "OUT",

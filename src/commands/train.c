@@ -15,6 +15,7 @@
 #include "stage.h"
 #include "io/url.h"
 #include "commands/commands.h"
+#include "optparse.h"
 
 #define READ_CHUNK 256 /* documents per chunk while reading */
 /* Sub-topic models (classify --levels 2) hash into 2^18 buckets: 2 points

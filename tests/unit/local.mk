@@ -1,7 +1,7 @@
 # tests/unit/local.mk - one Check suite per module, named after it.
 if HAVE_CHECK
 UNIT_TESTS = \
-	tests/unit/test_options tests/unit/test_source_lines tests/unit/test_docstore \
+	tests/unit/test_optparse tests/unit/test_source_lines tests/unit/test_docstore \
 	tests/unit/test_wire tests/unit/test_shm tests/unit/test_collector \
 	tests/unit/test_output tests/unit/test_h5util tests/unit/test_journal \
 	tests/unit/test_report tests/unit/test_progress tests/unit/test_atomic \

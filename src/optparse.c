@@ -1,4 +1,4 @@
-/* options.c - typed option tables shared by flags and JSON job specs. */
+/* optparse.c - typed option tables shared by flags and JSON job specs. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mpibatch/options.h"
+#include "optparse.h"
 
 const mb_option *mb_options_find(const mb_option *const *tables, const char *name)
 {

@@ -1,4 +1,4 @@
-/* test_options.c - option tables, flag parsing and job-spec validation. */
+/* test_optparse.c - option tables, flag parsing and job-spec validation. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +8,7 @@
 #include "mpibatch/options.h"
 #include "io/transfer.h"
 #include "unit.h"
+#include "optparse.h"
 
 static mb_err job_of(const char *text, mb_job *job)
 {
