@@ -100,7 +100,7 @@ deadline=$(($(date +%s) + 400))
 wait_ok() {
     st=$(slurm_wait "$deadline" "$2")
     if [ "$st" = COMPLETED ]; then ok; else
-        fail "$1 job $2: $st; log: $(tail -n 8 "$RUN"/*-"$2".out 2>/dev/null)"
+        fail "$1 job $2: $st; log: $(tail -n 40 "$RUN"/*-"$2".out 2>/dev/null)"
         slurm_logs
     fi
 }
