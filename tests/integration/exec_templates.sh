@@ -97,6 +97,42 @@ for n in 1 2 3 4; do
     done
 done
 
+# A stopped job resumes with its barriers kept: the second task of each of
+# the first two phases drains the job (SIGTERM to its own rank) the first
+# time it runs; each rerun replays what was done, across a barrier the
+# second time, and runs each phase's tasks before the next phase's.
+stopper() {
+    echo "s=\$(date +%s.%N); test -e \"$WORK/stop$1\" || { touch \"$WORK/stop$1\";" \
+        "kill -TERM \$(awk '{print \$4}' /proc/\$PPID/stat); }; echo $2 \$s \$(date +%s.%N) >>\"$WORK/times\""
+}
+{
+    echo "s=\$(date +%s.%N); echo A \$s \$(date +%s.%N) >>\"$WORK/times\""
+    stopper 1 A
+    echo "s=\$(date +%s.%N); sleep 0.5; echo A \$s \$(date +%s.%N) >>\"$WORK/times\""
+    echo '#mpibatch barrier'
+    echo "s=\$(date +%s.%N); echo B \$s \$(date +%s.%N) >>\"$WORK/times\""
+    stopper 2 B
+    echo "s=\$(date +%s.%N); sleep 0.5; echo B \$s \$(date +%s.%N) >>\"$WORK/times\""
+    echo '#mpibatch barrier'
+    for t in 1 2 3; do
+        echo "s=\$(date +%s.%N); echo C \$s \$(date +%s.%N) >>\"$WORK/times\""
+    done
+} >"$WORK/resume.txt"
+rm -f "$WORK/times" "$WORK/r.h5" "$WORK/r.h5.journal"
+for run in 1 2; do
+    mb 1 exec --commands "$WORK/resume.txt" --out "$WORK/r.h5" --quiet 2>"$WORK/err.txt"
+    rc=$?
+    [ "$rc" -eq 75 ] && [ -e "$WORK/r.h5.journal" ] && ok ||
+        fail "run $run did not stop with a journal (exit $rc): $(cat "$WORK/err.txt")"
+done
+mb 3 exec --commands "$WORK/resume.txt" --out "$WORK/r.h5" --quiet 2>"$WORK/err.txt" && ok ||
+    fail "the last resumed run: $(cat "$WORK/err.txt")"
+[ "$(grep -c '^C' "$WORK/times")" -eq 3 ] && ok || fail "resumed tasks: $(cat "$WORK/times")"
+awk '{n[$1]++} $1 == "A" && $3 > a {a = $3} $1 == "B" && (b == "" || $2 < b) {b = $2}
+     $1 == "B" && $3 > be {be = $3} $1 == "C" && (c == "" || $2 < c) {c = $2}
+     END {exit !(n["A"] >= 3 && n["B"] >= 3 && a <= b && be <= c)}' "$WORK/times" && ok ||
+    fail "a resumed run broke a barrier: $(sort -k2 "$WORK/times")"
+
 # The total of a commands file is known at once: the status document that
 # the first task copies already says 4 tasks.
 printf '%s\n' "cp \"$WORK/status.json\" \"$WORK/early.json\"" 'true' '# no task' 'true' 'true' \
