@@ -125,7 +125,7 @@ static mb_err replay_one(void *arg, const mb_result *r, const uint64_t *inputs)
     mb_err rc = MB_OK;
     if (d->source.read) {
         mb_batch b = {0};
-        if ((rc = d->source.read(d->source.state, r->count, &b)) == MB_OK && b.count < r->count)
+        if ((rc = mb_source_read_through(&d->source, r->count, &b)) == MB_OK && b.count < r->count)
             rc = mb_error_set(MB_ERR_USAGE, "the input has %llu tasks but journal '%s' records "
                               "more: the input changed since the journal was written; restore "
                               "it, or remove the journal to start over",
@@ -191,8 +191,8 @@ static mb_err open_outputs(driver *d)
             rc = open_journal(d);
         if (rc == MB_OK)
             rc = mb_progress_open(&d->progress, &d->job, d->col, d->size, d->hosts,
-                                  d->job.kernel->ntasks ? d->job.kernel->ntasks(d->kstate) : 0,
-                                  stderr);
+                                  d->job.kernel->ntasks ? d->job.kernel->ntasks(d->kstate)
+                                                        : d->source.total, stderr);
         free(spec);
     }
     return mb_comm_agree(d->comm, rc);
@@ -357,9 +357,9 @@ static mb_err finish_stopped(driver *d, double started)
     mb_err st = write_report(d, started, result, "stopped", NULL);
     if (rc == MB_OK)
         rc = st;
-    if (d->input_done || k->ntasks)
+    if (d->input_done || k->ntasks || d->source.total)
         snprintf(total, sizeof total, "%llu", (unsigned long long)(k->ntasks
-                 ? k->ntasks(d->kstate) : d->dispatched));
+                 ? k->ntasks(d->kstate) : d->input_done ? d->dispatched : d->source.total));
     if (rc != MB_OK)
         return rc;
     if (d->job.journal)
@@ -514,8 +514,10 @@ static mb_err run_job(driver *d, double started)
     /* From here a signal drains the job rather than killing it. */
     mb_stop_install(d->job.drain_grace);
     mb_err rc = setup(d);
-    if (rc == MB_OK)
-        rc = mb_comm_agree(d->comm, gather_hosts(d));
+    /* --dry-run: the kernel has said what it would run; nothing more. */
+    if (rc != MB_OK || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d->job.spec, "dry-run")))
+        return rc;
+    rc = mb_comm_agree(d->comm, gather_hosts(d));
     if (rc == MB_OK)
         rc = open_outputs(d);
     if (rc == MB_OK)

@@ -47,6 +47,8 @@ const mb_option mb_job_options[] = {
      .meta = "S", .help = "dynamic: end the job (exit 75) when a rank is silent S seconds (0: off)"},
     {.name = "drain-grace", .type = MB_OPT_NUM, .defval = "20", .min = 0, .max = 86400,
      .meta = "S", .help = "after SIGTERM/SIGUSR1/SIGINT, seconds running tasks may finish"},
+    {.name = "dry-run", .type = MB_OPT_BOOL, .defval = "false",
+     .help = "check the job and stop before any task runs (exec: print the commands)"},
     {.name = "speculate-after", .type = MB_OPT_NUM, .defval = "0", .min = 0, .max = 1000,
      .meta = "X", .help = "dynamic: re-run a chunk running X times the median chunk time (0: off)"},
     {0}

@@ -108,7 +108,8 @@ void mb_progress_snapshot_now(const mb_progress *p, mb_progress_snapshot *s)
     s->retried = p->feed.retried;
     s->speculated = p->feed.speculated;
     s->total_known = p->ntasks > 0 || p->feed.input_done;
-    s->total = p->ntasks > 0 ? p->ntasks : dispatched;
+    /* A counted input that changed since its count: the end decides. */
+    s->total = p->ntasks > 0 && !p->feed.input_done ? p->ntasks : dispatched;
     if (dispatched < s->done) /* tasks replayed from a journal were never handed out */
         dispatched = s->done;
     /* Handed out but queued behind a running task is pending, not running. */

@@ -159,6 +159,16 @@ mb_err mb_source_open_text(mb_source *src, const char *path, size_t max_record,
     return rc;
 }
 
+mb_err mb_source_read_through(mb_source *src, uint64_t max, mb_batch *out)
+{
+    uint64_t before = out->count;
+    mb_err rc = src->read(src->state, max, out);
+    while (rc == MB_OK && out->count - before < max && src->at_barrier &&
+           src->at_barrier(src->state))
+        rc = src->read(src->state, max - (out->count - before), out);
+    return rc;
+}
+
 void mb_source_close(mb_source *src)
 {
     if (src->close)

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "io/transfer.h"
+#include "io/url.h"
 #include "kernels/exec_spawn.h"
 #include "kernels/kernels.h"
 #include "mpibatch/clock.h"
@@ -58,7 +59,7 @@ static const char *const job_private[] = {
 
 typedef struct exec_state {
     const char *file;        /* --commands or --args (points into the spec) */
-    const char *tmpl;        /* --command, or NULL */
+    mb_commands_template tmpl; /* --command (text NULL: none) and --colsep */
     const char *logs;        /* --logs, or NULL */
     double timeout, grace;
     mb_url_opts url;
@@ -76,9 +77,11 @@ typedef struct exec_state {
 /* The source: the lines source with blank and comment lines left out and
  * every task's line tagged with its line number. */
 typedef struct commands_source {
+    const char *file;        /* for messages */
     mb_source lines;
     mb_batch raw;            /* lines read, raw[pos..count) not yet looked at */
     uint64_t pos, lineno;    /* lineno: lines consumed so far */
+    int at_barrier;          /* the last read stopped at a barrier line */
     mb_buf tagged;
 } commands_source;
 
@@ -109,14 +112,17 @@ typedef struct running {
 } running;
 
 static mb_err helper_start(exec_state *s);
+static mb_err dry_run(exec_state *s, MPI_Comm comm);
 
 static const mb_option exec_options[] = {
     {.name = "commands", .type = MB_OPT_STR, .meta = "FILE",
      .help = "shell commands, one per line, each a task ('#' comments and blank lines skipped)"},
     {.name = "command", .type = MB_OPT_STR, .meta = "TEMPLATE",
-     .help = "shell command run once per line of --args, every {} replaced by the line"},
+     .help = "shell command run once per line of --args: {} the line, {.} {/} {//} {/.} {#} {1}"},
     {.name = "args", .type = MB_OPT_STR, .meta = "FILE",
      .help = "arguments for --command, one per line, each a task"},
+    {.name = "colsep", .type = MB_OPT_STR, .meta = "REGEX",
+     .help = "split each line of --args into columns {1} {2} ... at REGEX (\\t: a tab)"},
     {.name = "timeout", .type = MB_OPT_NUM, .defval = "0", .min = 0, .max = 1e7, .meta = "S",
      .help = "kill a task's processes after S seconds and fail it (0: no limit)"},
     {.name = "grace", .type = MB_OPT_NUM, .defval = "5", .min = 0, .max = 3600, .meta = "S",
@@ -204,20 +210,23 @@ static void layout(exec_state *s)
 static mb_err check_options(exec_state *s, const mb_job *job)
 {
     const char *commands = mb_job_str(job, "commands"), *args = mb_job_str(job, "args");
-    s->tmpl = mb_job_str(job, "command");
-    if (commands && s->tmpl)
+    const char *tmpl = mb_job_str(job, "command"), *colsep = mb_job_str(job, "colsep");
+    if (commands && tmpl)
         return mb_error_set(MB_ERR_USAGE, "give either 'commands' or 'command' with 'args', not both");
-    if (s->tmpl && !args)
+    if (tmpl && !args)
         return mb_error_set(MB_ERR_USAGE, "'command' needs 'args' (the file of arguments for {})");
-    if (args && !s->tmpl)
+    if (args && !tmpl)
         return mb_error_set(MB_ERR_USAGE, "'args' needs 'command' (a template holding {})");
-    if (!commands && !s->tmpl)
+    if (!commands && !tmpl)
         return mb_error_set(MB_ERR_USAGE,
                             "'commands' (a file of commands) or 'command' with 'args' is required");
-    if (s->tmpl && !strstr(s->tmpl, "{}"))
-        return mb_error_set(MB_ERR_USAGE, "'command' has no {} for the lines of '%s'", args);
+    if (colsep && !tmpl)
+        return mb_error_set(MB_ERR_USAGE, "'colsep' needs 'command' with 'args'");
+    if (tmpl && !mb_commands_template_has_holes(tmpl))
+        return mb_error_set(MB_ERR_USAGE, "'command' has no {} (or {.} {/} {//} {/.} {#} {1} ...) "
+                            "for the lines of '%s'", args);
     s->file = commands ? commands : args;
-    return MB_OK;
+    return mb_commands_template_init(&s->tmpl, tmpl, colsep);
 }
 
 static mb_err exec_setup(const mb_job *job, MPI_Comm comm, void **state)
@@ -234,6 +243,8 @@ static mb_err exec_setup(const mb_job *job, MPI_Comm comm, void **state)
     s->grace = mb_job_num(job, "grace");
     mb_url_opts_from_spec(job->spec, &s->url);
     layout(s);
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job->spec, "dry-run")))
+        return dry_run(s, comm);
     if (s->logs && (rc = make_dirs(s->logs)) != MB_OK)
         return rc;
     if ((rc = make_env(s, comm)) != MB_OK)
@@ -247,9 +258,11 @@ static const mb_field *exec_fields(void *state, size_t *n)
     return ((exec_state *)state)->fields;
 }
 
-/* Move past blank and comment lines to the next task line, reading more
- * as needed; *found is 0 at the end of input. */
-static mb_err skip_to_task(commands_source *c, int *found)
+/* Move past blank and comment lines to the next task line (*kind
+ * MB_LINE_TASK) or barrier (MB_LINE_BARRIER, not consumed), reading more
+ * as needed; *kind is MB_LINE_SKIP at the end of input.  A bad directive
+ * is an error naming its line. */
+static mb_err skip_to_task(commands_source *c, mb_commands_kind *kind)
 {
     for (;;) {
         if (c->pos == c->raw.count) {
@@ -257,28 +270,38 @@ static mb_err skip_to_task(commands_source *c, int *found)
             c->pos = 0;
             mb_err rc = c->lines.read(c->lines.state, READ_AHEAD, &c->raw);
             if (rc != MB_OK || c->raw.count == 0) {
-                *found = 0;
+                *kind = MB_LINE_SKIP;
                 return rc;
             }
         }
         const uint64_t *off = c->raw.offsets;
-        if (mb_commands_is_task(c->raw.bytes.data + off[c->pos], off[c->pos + 1] - off[c->pos])) {
-            *found = 1;
+        if (mb_commands_classify(c->raw.bytes.data + off[c->pos], off[c->pos + 1] - off[c->pos],
+                                 kind) != MB_OK)
+            return mb_error_set(MB_ERR_INPUT, "%s:%llu: %s", c->file,
+                                (unsigned long long)c->lineno + 1, mb_error_message());
+        if (*kind != MB_LINE_SKIP)
             return MB_OK;
-        }
         c->pos++;
         c->lineno++;
     }
 }
 
+/* Up to max tasks; a barrier line ends the read early (commands_barrier). */
 static mb_err commands_read(void *state, uint64_t max, mb_batch *out)
 {
     commands_source *c = state;
+    c->at_barrier = 0;
     for (uint64_t i = 0; i < max; i++) {
-        int found;
-        mb_err rc = skip_to_task(c, &found);
-        if (rc != MB_OK || !found)
+        mb_commands_kind kind;
+        mb_err rc = skip_to_task(c, &kind);
+        if (rc != MB_OK || kind == MB_LINE_SKIP)
             return rc;
+        if (kind == MB_LINE_BARRIER) {
+            c->pos++;
+            c->lineno++;
+            c->at_barrier = 1;
+            return MB_OK;
+        }
         const uint64_t *off = c->raw.offsets;
         char tag[MB_COMMANDS_TAG];
         mb_commands_tag(++c->lineno, tag);
@@ -293,6 +316,11 @@ static mb_err commands_read(void *state, uint64_t max, mb_batch *out)
     return MB_OK;
 }
 
+static int commands_barrier(void *state)
+{
+    return ((commands_source *)state)->at_barrier;
+}
+
 static void commands_close(void *state)
 {
     commands_source *c = state;
@@ -304,28 +332,119 @@ static void commands_close(void *state)
     free(c);
 }
 
-/* Open the file and look for its first command at once, so that an empty
- * file fails before any output is created. */
-static mb_err exec_open_source(void *state, const mb_job *job, mb_source *src)
+static mb_err commands_open(const exec_state *s, mb_source *src)
 {
-    exec_state *s = state;
     commands_source *c = calloc(1, sizeof *c);
-    int found = 0;
     mb_err rc = c ? MB_OK : mb_error_set(MB_ERR_NOMEM, "out of memory");
-    if (rc == MB_OK)
+    if (rc == MB_OK) {
+        c->file = s->file;
         rc = mb_source_open_lines(&c->lines, s->file, MB_COMMANDS_MAX, &s->url);
-    if (rc == MB_OK)
-        rc = skip_to_task(c, &found);
-    if (rc == MB_OK && !found)
-        rc = mb_error_set(MB_ERR_INPUT, "'%s' holds no %s (only blank lines and comments)",
-                          s->file, s->tmpl ? "arguments" : "commands");
+    }
     if (rc != MB_OK) {
         commands_close(c);
         return rc;
     }
     *src = (mb_source){.name = "commands", .read = commands_read, .close = commands_close,
-                       .state = c};
+                       .state = c, .at_barrier = commands_barrier};
     return MB_OK;
+}
+
+/* The tasks of a local file, counted in a quick pass that also checks
+ * every directive; *total is 0 for a remote object (not read twice). */
+static mb_err count_tasks(const exec_state *s, uint64_t *total)
+{
+    mb_source src;
+    mb_batch b = {0};
+    mb_err rc = MB_OK;
+    *total = 0;
+    if (mb_url_is_remote(s->file) || (rc = commands_open(s, &src)) != MB_OK)
+        return rc;
+    do {
+        mb_batch_clear(&b);
+        rc = mb_source_read_through(&src, 4096, &b);
+        *total += b.count;
+    } while (rc == MB_OK && b.count == 4096);
+    mb_batch_free(&b);
+    mb_source_close(&src);
+    return rc;
+}
+
+/* Count the tasks of a local file at once (the progress line's total),
+ * which also fails an empty file, or a bad directive, before any output
+ * is created; a remote object is looked at up to its first task. */
+static mb_err exec_open_source(void *state, const mb_job *job, mb_source *src)
+{
+    exec_state *s = state;
+    mb_commands_kind kind = MB_LINE_TASK;
+    uint64_t total = 0;
+    mb_err rc = count_tasks(s, &total);
+    if (rc == MB_OK)
+        rc = commands_open(s, src);
+    if (rc == MB_OK && total == 0) {
+        commands_source *c = src->state;
+        while ((rc = skip_to_task(c, &kind)) == MB_OK && kind == MB_LINE_BARRIER) {
+            c->pos++;
+            c->lineno++;
+        }
+    }
+    if (rc == MB_OK && kind == MB_LINE_SKIP)
+        rc = mb_error_set(MB_ERR_INPUT, "'%s' holds no %s (only blank lines and comments)",
+                          s->file, s->tmpl.text ? "arguments" : "commands");
+    if (rc != MB_OK) {
+        mb_source_close(src);
+        return rc;
+    }
+    src->total = total;
+    return MB_OK;
+}
+
+/* --dry-run: rank 0 prints the command of every task, in task order, as
+ * a run would build it, and nothing runs.  A line whose command cannot be
+ * built is reported on stderr (FILE:LINE) and makes it MB_ERR_TASKS. */
+static mb_err dry_run(exec_state *s, MPI_Comm comm)
+{
+    enum { BLOCK = 4096 };
+    mb_source src;
+    mb_batch b = {0};
+    uint64_t task = 0, bad = 0;
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    mb_err rc = rank == 0 ? commands_open(s, &src) : MB_OK;
+    if (rank != 0 || rc != MB_OK)
+        return rc;
+    do {
+        mb_batch_clear(&b);
+        rc = mb_source_read_through(&src, BLOCK, &b);
+        for (uint64_t i = 0; rc == MB_OK && i < b.count; i++, task++) {
+            uint64_t lineno = 0;
+            const char *line = "";
+            size_t len = 0;
+            char *cmd;
+            mb_commands_untag(b.bytes.data + b.offsets[i], b.offsets[i + 1] - b.offsets[i],
+                              &lineno, &line, &len);
+            mb_err st = mb_commands_expand(&s->tmpl, task + 1, line, len, &cmd);
+            if (st == MB_OK) {
+                printf("%s\n", cmd);
+            } else if (st == MB_ERR_INPUT) {
+                bad++;
+                fprintf(stderr, "mpibatch: %s:%llu: %s\n", s->file, (unsigned long long)lineno,
+                        mb_error_message());
+            } else {
+                rc = st;
+            }
+            free(cmd);
+        }
+    } while (rc == MB_OK && b.count == BLOCK);
+    fflush(stdout);
+    mb_batch_free(&b);
+    mb_source_close(&src);
+    if (rc == MB_OK && task == 0)
+        rc = mb_error_set(MB_ERR_INPUT, "'%s' holds no %s (only blank lines and comments)",
+                          s->file, s->tmpl.text ? "arguments" : "commands");
+    if (rc == MB_OK && bad)
+        rc = mb_error_set(MB_ERR_TASKS, "%llu of %llu commands could not be built",
+                          (unsigned long long)bad, (unsigned long long)task);
+    return rc;
 }
 
 /* A log file of task `task`, or -1 with errno set. */
@@ -745,7 +864,7 @@ static mb_err exec_run(void *state, uint64_t task, mb_payload p, double *rec)
     if (!mb_commands_untag(p.data, p.len, &lineno, &line, &len))
         return mb_error_set(MB_ERR_INTERNAL, "task %llu: payload without its line number",
                             (unsigned long long)task);
-    mb_err rc = mb_commands_expand(s->tmpl, line, len, &cmd);
+    mb_err rc = mb_commands_expand(&s->tmpl, task + 1, line, len, &cmd);
     if (rc != MB_OK)
         return mb_error_set(rc, "%s:%llu: %s", s->file, (unsigned long long)lineno,
                             mb_error_message());
@@ -785,6 +904,7 @@ static void exec_teardown(void *state)
     if (!s)
         return;
     helper_stop(s);
+    mb_commands_template_free(&s->tmpl);
     free(s->envp);
     free(s);
 }

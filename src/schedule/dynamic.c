@@ -231,11 +231,12 @@ static mb_err refill(dispatcher *d, int w)
     return rc;
 }
 
-/* Idle workers ask for nothing: offer them re-runs and stragglers. */
+/* Idle workers ask for nothing: offer them re-runs, stragglers, and the
+ * tasks after a barrier once it is passed. */
 static mb_err refill_idle(dispatcher *d)
 {
     mb_err rc = MB_OK;
-    if (d->rt.nqueue == 0 && !(d->f.done && d->r->speculate_after > 0))
+    if (d->rt.nqueue == 0 && !(d->f.done && d->r->speculate_after > 0) && !d->f.barrier)
         return MB_OK;
     for (int w = 1; rc == MB_OK && w < d->r->size; w++)
         if (d->qlen[w] == 0)

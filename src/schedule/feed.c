@@ -4,9 +4,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector.h"
 #include "journal.h"
 #include "schedule/internal.h"
 
+
+int mb_feed_waits(mb_feed *f)
+{
+    if (f->barrier && mb_collector_done(f->r->col) >= f->next)
+        f->barrier = 0;
+    return f->barrier;
+}
+
+/* The next chunk's payloads into f->batch; a read that stopped at a
+ * barrier with nothing before it (the barrier first, or two in a row)
+ * reads again once the barrier is passed. */
+static mb_err feed_read(mb_feed *f, uint64_t *count)
+{
+    mb_source *src = f->r->source;
+    mb_err rc;
+    do {
+        mb_batch_clear(&f->batch);
+        if ((rc = src->read(src->state, f->r->chunk, &f->batch)) != MB_OK)
+            return rc;
+        *count = f->batch.count;
+        f->barrier = src->at_barrier && src->at_barrier(src->state);
+        f->done = *count < f->r->chunk && !f->barrier;
+    } while (*count == 0 && !mb_feed_waits(f) && !f->done);
+    return MB_OK;
+}
 
 /* Append the next chunk's work message to out; *count is 0 at the end. */
 mb_err mb_feed_next(mb_feed *f, mb_buf *out, uint64_t *count)
@@ -14,17 +40,14 @@ mb_err mb_feed_next(mb_feed *f, mb_buf *out, uint64_t *count)
     const mb_run *r = f->r;
     mb_err rc;
     *count = 0;
-    if (f->done || f->stopped)
+    if (f->done || f->stopped || mb_feed_waits(f))
         return MB_OK;
     if (!r->source) {
         *count = r->ntasks - f->next < r->chunk ? r->ntasks - f->next : r->chunk;
         f->done = f->next + *count >= r->ntasks;
     } else {
-        mb_batch_clear(&f->batch);
-        if ((rc = r->source->read(r->source->state, r->chunk, &f->batch)) != MB_OK)
+        if ((rc = feed_read(f, count)) != MB_OK)
             return rc;
-        *count = f->batch.count;
-        f->done = *count < r->chunk;
         for (uint64_t i = 0; i < *count; i++) {
             const uint64_t *off = f->batch.offsets;
             if ((rc = mb_journal_note_input(r->journal, f->next + i, f->batch.bytes.data + off[i],

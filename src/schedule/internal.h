@@ -21,11 +21,18 @@ typedef struct mb_feed {
     uint64_t next;     /* first task of the next chunk */
     int done;          /* no more tasks */
     int stopped;       /* the job drains: hand out nothing more */
+    int barrier;       /* the source stopped at a barrier: nothing more is handed
+                        * out until every task handed out so far is collected */
     mb_batch batch;    /* payloads of the chunk being encoded */
 } mb_feed;
 
-/* Append the next chunk's work message to out; *count is 0 at the end. */
+/* Append the next chunk's work message to out; *count is 0 at the end,
+ * and while the feed waits at a barrier (mb_feed_waits). */
 mb_err mb_feed_next(mb_feed *f, mb_buf *out, uint64_t *count);
+
+/* Whether the feed waits at a barrier of its source; once every task
+ * handed out has been collected (retries and all) the barrier is passed. */
+int mb_feed_waits(mb_feed *f);
 
 /* Rank 0: where the feed is, for the progress line and status document
  * (which draw or write only when due). */

@@ -24,6 +24,11 @@
  * that failed it; static: an extra round sending it to the next rank); the
  * chunk waits on rank 0, with its work message for the payloads, until its
  * retries end, and the collector sees only its final rows.
+ * Barriers (a source's at_barrier, e.g. exec's '#mpibatch barrier'): the
+ * feed hands out nothing after a barrier until the collector holds every
+ * task before it, retries included (static: the barrier ends the round).
+ * A speculative copy of a task before a barrier may still be running
+ * (its result unused) when the tasks after it start.
  * Speculation (dynamic, speculate_after > 0): once no new work or retry is
  * left, an idle rank runs again a chunk that has been running more than
  * speculate_after times the median chunk time; the first result is kept,

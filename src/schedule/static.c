@@ -51,7 +51,7 @@ static mb_err round_alloc(const mb_run *r, round_bufs *b)
 }
 
 /* Rank 0: deal chunks turn by turn (chunk j*P + p to rank p) until the
- * round is full or the input ends.  *more says whether rounds follow. */
+ * round is full, the input ends or reaches a barrier.  *more says whether rounds follow. */
 static mb_err round_deal(const mb_run *r, mb_feed *f, round_bufs *b, int *more, uint64_t *turns)
 {
     uint64_t tasks = 0;
@@ -59,7 +59,10 @@ static mb_err round_deal(const mb_run *r, mb_feed *f, round_bufs *b, int *more, 
     for (int p = 0; p < r->size; p++)
         b->deal[p].len = 0;
     *turns = 0;
-    while (!f->done && tasks < ROUND_TASKS && bytes < ROUND_BYTES) {
+    /* A barrier ends the round: the next one starts once this one, and
+     * its re-runs, are over. */
+    while (!f->done && !f->stopped && !mb_feed_waits(f) && tasks < ROUND_TASKS &&
+           bytes < ROUND_BYTES) {
         for (int p = 0; p < r->size; p++) {
             uint64_t count;
             size_t before = b->deal[p].len;
