@@ -9,8 +9,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 # Each simulated host has a /dev/shm of its own, gone with the host, as a
 # real node has: shared-memory files stay there, not in one directory on
-# the file system every host sees (lib.sh's choice for one-host tests),
-# where a rank under srun once failed to open a peer's segment and crashed.
+# the file system every host sees (lib.sh's choice for one-host tests).
 unset OMPI_MCA_btl_vader_backing_directory
 . "$top_srcdir/tests/cluster/cluster.sh"
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Slurm across 4 simulated hosts (tests/cluster/cluster.sh): slurmctld on the
-# head, one slurmd on each node.  srun -N 4 --mpi=pmix runs euler and
-# classify with the 1-host results and the 4 hosts named; every slurm/
+# head, one slurmd on each node.  srun -N 4 --mpi=pmix runs every kernel
+# (euler, classify, sleep, the plug-in, exec, train) with the 1-host
+# results and the 4 hosts named; every slurm/
 # script runs with -N 4 to completion (the main job by srun, a job spec by
 # mpirun inside the allocation, the ring, the speedup sweep) and its outputs
 # are checked.  Skips (77) where the namespaces cannot be made or Slurm is
@@ -10,8 +11,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 # Each simulated host has a /dev/shm of its own, gone with the host, as a
 # real node has: shared-memory files stay there, not in one directory on
-# the file system every host sees (lib.sh's choice for one-host tests),
-# where a rank under srun once failed to open a peer's segment and crashed.
+# the file system every host sees (lib.sh's choice for one-host tests).
 unset OMPI_MCA_btl_vader_backing_directory
 . "$top_srcdir/tests/cluster/cluster.sh"
 . "$top_srcdir/tests/deploy/slurmlib.sh"
@@ -77,6 +77,38 @@ srun -N 4 --ntasks-per-node=2 --mpi=pmix --time=5 "$MPIBATCH" classify --model "
     fail "srun classify"
 h5diff "$WORK/c1.h5" "$WORK/c4.h5" /results >/dev/null && ok || fail "srun classify: results differ"
 check "srun classify: hosts" "r['hosts'] == $FOUR" "$WORK/c4.json"
+
+# The other kernels under srun too, each against its 1-host run: sleep,
+# the plug-in example, exec (each task sees its own host), train (the model
+# to the bit).  Measurements (sleep's overslept, exec's time and memory)
+# are left out of the comparison.
+sr() { srun -N 4 --ntasks-per-node=2 --mpi=pmix --time=5 "$MPIBATCH" "$@"; }
+both() {
+    name=$1
+    shift
+    mb 2 "$@" --out "$WORK/$name-1.h5" --quiet || { fail "$name at 1 host"; return; }
+    sr "$@" --out "$WORK/$name-4.h5" --report "$WORK/$name-4.json" --quiet ||
+        { fail "srun $name"; return; }
+    h5diff --exclude-path /overslept --exclude-path /wall_seconds --exclude-path /peak_rss_kib \
+        "$WORK/$name-1.h5" "$WORK/$name-4.h5" /results >/dev/null && ok ||
+        fail "srun $name: results differ"
+    check "srun $name: hosts" "r['hosts'] == $FOUR and r['tasks_failed'] == 0" "$WORK/$name-4.json"
+}
+both sleep sleep --tasks 16 --seconds 0.01
+both plugin --kernel-lib "$(dirname "$MPIBATCH")/examples/libmbexample.so" --kernel mcpi \
+    --tasks 16 --samples 20000
+seq 1 16 | awk '{ printf "echo %d\n", $1 * $1 }' >"$WORK/cmds.txt"
+both exec exec --commands "$WORK/cmds.txt"
+# shellcheck disable=SC2016 # the task's shell expands them
+printf '%s\n' 'printf "%s %s" "$MB_HOST" "$(hostname)"' |
+    awk '{for (i = 0; i < 16; i++) print}' >"$WORK/hosts.txt"
+sr exec --commands "$WORK/hosts.txt" --schedule static --chunk 1 --out "$WORK/host.h5" --quiet ||
+    fail "srun exec MB_HOST"
+h5dump -A 0 -y -w 0 -d /results/stdout "$WORK/host.h5" | tr ',' '\n' | tr -d '"{}' |
+    awk 'NF == 2 && $1 == $2 && $1 ~ /^node[1-4]$/ {n[$1]++} END {exit !(length(n) == 4)}' && ok ||
+    fail "srun exec: MB_HOST is not each task's own host on all 4 nodes"
+sr train --input "$WORK/train.jsonl" --out "$WORK/m4.h5" --quiet || fail "srun train"
+h5diff "$WORK/m.h5" "$WORK/m4.h5" >/dev/null && ok || fail "srun train: the model differs"
 
 # Every slurm/ script with -N 4, submitted at once and run one after
 # another (one job name, --dependency=singleton), as in a user's

@@ -40,13 +40,22 @@ for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
 }
 
-# munge_start: munged with a key and socket of its own in SLURM_DIR.
-munge_start() {
+# munge_key: a fresh key in SLURM_DIR, shared by every munged of the cluster.
+munge_key() {
     dd if=/dev/urandom of="$SLURM_DIR/munge.key" bs=1024 count=1 2>/dev/null
     chmod 600 "$SLURM_DIR/munge.key"
-    munged --force --key-file="$SLURM_DIR/munge.key" --socket="$SLURM_DIR/munge.sock" \
-        --pid-file="$SLURM_DIR/munged.pid" --log-file="$SLURM_DIR/munged.log" \
-        --seed-file="$SLURM_DIR/munged.seed"
+}
+
+# munge_start [SOCKET [NAME [CMD...]]]: munged with SLURM_DIR's key, its
+# socket at SOCKET (default SLURM_DIR/munge.sock) and its files named
+# munged[-NAME]; CMD (e.g. a host's namespaces) runs it.
+munge_start() {
+    ms_sock=${1:-$SLURM_DIR/munge.sock}
+    ms_name=munged${2:+-$2}
+    if [ $# -gt 2 ]; then shift 2; else set --; fi
+    "$@" munged --force --key-file="$SLURM_DIR/munge.key" --socket="$ms_sock" \
+        --pid-file="$SLURM_DIR/$ms_name.pid" --log-file="$SLURM_DIR/$ms_name.log" \
+        --seed-file="$SLURM_DIR/$ms_name.seed"
 }
 
 slurm_start() {
@@ -58,7 +67,7 @@ slurm_start() {
     [ -n "$SLURM_NODE" ] || SLURM_NODE=$(hostname -s)
     # shellcheck disable=SC2046
     set -- $(free_ports 2)
-    munge_start || return 1
+    munge_key && munge_start || return 1
     cat >"$SLURM_DIR/slurm.conf" <<CONF
 ClusterName=mbtest
 SlurmctldHost=$SLURM_NODE(127.0.0.1)
@@ -104,9 +113,8 @@ CONF
     return 1
 }
 
-# slurm_start_cluster DIR CLUSTER: munged here (its socket is a file, which
-# every namespace reaches), slurmctld on CLUSTER's head and one slurmd on
-# each node, each started inside its host's namespaces so that it has the
+# slurm_start_cluster DIR CLUSTER: one munged on every host of CLUSTER,
+# slurmctld on its head and one slurmd on each node, each started inside its host's namespaces so that it has the
 # host's name and address (cluster.sh must be sourced).  Every host has its
 # own network stack, so the daemons keep Slurm's default ports.  Exports
 # SLURM_CONF; returns 1 unless every node is idle within 30 s.
@@ -115,7 +123,17 @@ slurm_start_cluster() {
     SLURM_NODE=head
     mkdir -p "$SLURM_DIR/state" "$SLURM_DIR/spool" "$SLURM_DIR/tmp"
     chmod 700 "$SLURM_DIR"
-    munge_start || return 1
+    # One munged per host, as on a real cluster (munge refuses a credential
+    # it has decoded before, and Slurm sends one credential to several
+    # nodes: a munged shared by every host logged "Replayed credential").
+    # The socket's directory is a tmpfs in each host's mount namespace: one
+    # path, one munged per host.
+    munge_key || return 1
+    mkdir -p "$SLURM_DIR/munge"
+    for sh in head $(cluster_nodes "$2"); do
+        cluster_on "$2" "$sh" mount -t tmpfs -o mode=755 tmpfs "$SLURM_DIR/munge" &&
+            munge_start "$SLURM_DIR/munge/munge.sock" "$sh" cluster_on "$2" "$sh" || return 1
+    done
     sn=$(cat "$2/nodes")
     cat >"$SLURM_DIR/slurm.conf" <<CONF
 ClusterName=mbcluster
@@ -123,7 +141,7 @@ SlurmctldHost=head
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
-AuthInfo=socket=$SLURM_DIR/munge.sock
+AuthInfo=socket=$SLURM_DIR/munge/munge.sock
 CredType=cred/munge
 StateSaveLocation=$SLURM_DIR/state
 SlurmdSpoolDir=$SLURM_DIR/spool/%n
@@ -147,6 +165,12 @@ SlurmdTimeout=60
 NodeName=node[1-$sn] CPUs=$(nproc) State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 CONF
+    # Slurm's default PMIx fence (tree for data, "mixed") let an Open MPI
+    # 4.1 rank leave MPI_Init before a peer on another node had its message
+    # handlers in place, and the peer crashed (SIGSEGV in btl_tcp) in about
+    # one srun step in fifty here; with the ring fence none did in 220
+    # (docs/cluster.md).  A site admin sets the same in mpi.conf.
+    echo "PMIxCollFence=ring" >"$SLURM_DIR/mpi.conf"
     SLURM_CONF=$SLURM_DIR/slurm.conf
     export SLURM_CONF
     cluster_on "$2" head slurmctld -c -f "$SLURM_CONF" || return 1
@@ -186,12 +210,14 @@ slurm_stop() {
         stop_pid "$f"
     done
     stop_pid "$SLURM_DIR/slurmctld.pid"
-    stop_pid "$SLURM_DIR/munged.pid"
+    for f in "$SLURM_DIR"/munged.pid "$SLURM_DIR"/munged-*.pid; do
+        stop_pid "$f"
+    done
 }
 
 # slurm_logs: the daemons' logs' last lines, for a failure message.
 slurm_logs() {
-    for f in "$SLURM_DIR"/slurmctld.log "$SLURM_DIR"/slurmd*.log "$SLURM_DIR"/munged.log; do
+    for f in "$SLURM_DIR"/slurmctld.log "$SLURM_DIR"/slurmd*.log "$SLURM_DIR"/munged*.log; do
         [ -f "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }
     done
 }
