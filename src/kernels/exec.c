@@ -10,7 +10,8 @@
  * schedule's turns (mb_kernel_idle), so rank 0 runs commands too.  Standard output and error come back through pipes:
  * the first bytes of the output are kept in the record, the last line of
  * the error output goes into a failed task's reason, and --logs writes
- * both in full, one file each per task.
+ * both in full: appended to one log per rank (exec_log.h), or with
+ * --log-mode files one file each per task.
  */
 #define _GNU_SOURCE /* pipe2, F_SETPIPE_SZ, strsignal */
 #include <errno.h>
@@ -34,6 +35,7 @@
 #include "kernels/kernels.h"
 #include "mpibatch/clock.h"
 #include "kernels/exec_lines.h"
+#include "kernels/exec_log.h"
 #include "mpibatch/job.h"
 #include "mpibatch/source.h"
 #include "source_lines.h"
@@ -42,7 +44,10 @@
 extern char **environ;
 
 enum { OUT_WORDS = 32 };                     /* 255 bytes of standard output */
-enum { O_EXIT, O_SIGNAL, O_TIMED_OUT, O_WALL, O_RSS, O_STDOUT, NFIELDS = 6 };
+enum { CMD_WORDS = 32 };                     /* 255 bytes of the command */
+/* Offsets in the record (layout() lists the fields in this order). */
+enum { O_EXIT, O_SIGNAL, O_TIMED_OUT, O_WALL, O_RSS, O_LINE, O_STDOUT,
+       O_COMMAND = O_STDOUT + OUT_WORDS, NFIELDS = 8 };
 enum { TAIL = 256 };                         /* bytes of stderr kept for the reason */
 enum { READ_AHEAD = 64 };                    /* lines the source reads at a time */
 enum { PIPE_BYTES = 1 << 20 };               /* asked for the stdout pipe */
@@ -61,6 +66,8 @@ typedef struct exec_state {
     const char *file;        /* --commands or --args (points into the spec) */
     mb_commands_template tmpl; /* --command (text NULL: none) and --colsep */
     const char *logs;        /* --logs, or NULL */
+    int log_files;           /* --log-mode files: two files per task */
+    mb_exec_log *log;        /* --log-mode stream: this rank's log */
     double timeout, grace;
     mb_url_opts url;
     char **envp;             /* environment of every task; envp[0] is MB_TASK_ID */
@@ -103,7 +110,9 @@ typedef struct outcome {
 typedef struct running {
     uint64_t tag;
     int fds[2];              /* read ends of its stdout and stderr, -1 at their end */
-    int logs[2];             /* --logs files, or -1 */
+    int logs[2];             /* --log-mode files: its files, or -1 */
+    mb_exec_log *log;        /* --log-mode stream: the rank's log, or NULL */
+    mb_exec_log_attempt attempt;  /* its place in that log */
     double start, end;       /* mb_clock_now() at the request and at the report of its end */
     double deadline, kill_at;  /* of SIGTERM (--timeout) and SIGKILL (--grace) */
     double idle_at;          /* of the next mb_kernel_idle() */
@@ -128,7 +137,10 @@ static const mb_option exec_options[] = {
     {.name = "grace", .type = MB_OPT_NUM, .defval = "5", .min = 0, .max = 3600, .meta = "S",
      .help = "seconds between SIGTERM and SIGKILL when a task times out"},
     {.name = "logs", .type = MB_OPT_STR, .meta = "DIR",
-     .help = "write each task's stdout and stderr to DIR/task-NNNNNN.out and .err"},
+     .help = "keep every task's full stdout and stderr in DIR (see --log-mode; read with mpibatch logs)"},
+    {.name = "log-mode", .type = MB_OPT_ENUM, .defval = "stream", .choices = "stream|files",
+     .meta = "MODE",
+     .help = "stream: each rank appends to DIR/rank-NNNN.log (+ .idx); files: DIR/task-NNNNNN.out and .err"},
     {0}
 };
 
@@ -190,20 +202,26 @@ static mb_err make_env(exec_state *s, MPI_Comm comm)
     return MB_OK;
 }
 
+/* The record's fields, in the order of the O_ offsets. */
 static void layout(exec_state *s)
 {
-    s->fields[O_EXIT] = (mb_field){"exit_status", MB_FIELD_I64, 1,
-                                   "the command's exit status; -1 if a signal ended it or it never ran"};
-    s->fields[O_SIGNAL] = (mb_field){"signal", MB_FIELD_I64, 1,
-                                     "the signal that ended the command, 0 if none"};
-    s->fields[O_TIMED_OUT] = (mb_field){"timed_out", MB_FIELD_I64, 1,
-                                        "1 if the command was killed at --timeout"};
-    s->fields[O_WALL] = (mb_field){"wall_seconds", MB_FIELD_F64, 1,
-                                   "seconds from start to the command's exit"};
-    s->fields[O_RSS] = (mb_field){"peak_rss_kib", MB_FIELD_I64, 1,
-                                  "peak resident memory of the command's largest process, KiB"};
-    s->fields[O_STDOUT] = (mb_field){"stdout", MB_FIELD_STR, OUT_WORDS,
-                                     "the first 255 bytes of the command's standard output"};
+    size_t k = 0;
+    s->fields[k++] = (mb_field){"exit_status", MB_FIELD_I64, 1,
+                                "the command's exit status; -1 if a signal ended it or it never ran"};
+    s->fields[k++] = (mb_field){"signal", MB_FIELD_I64, 1,
+                                "the signal that ended the command, 0 if none"};
+    s->fields[k++] = (mb_field){"timed_out", MB_FIELD_I64, 1,
+                                "1 if the command was killed at --timeout"};
+    s->fields[k++] = (mb_field){"wall_seconds", MB_FIELD_F64, 1,
+                                "seconds from start to the command's exit"};
+    s->fields[k++] = (mb_field){"peak_rss_kib", MB_FIELD_I64, 1,
+                                "peak resident memory of the command's largest process, KiB"};
+    s->fields[k++] = (mb_field){"line", MB_FIELD_I64, 1,
+                                "the task's line number in the commands (or args) file"};
+    s->fields[k++] = (mb_field){"stdout", MB_FIELD_STR, OUT_WORDS,
+                                "the first 255 bytes of the command's standard output"};
+    s->fields[k++] = (mb_field){"command", MB_FIELD_STR, CMD_WORDS,
+                                "the first 255 bytes of the command run"};
 }
 
 /* The options must name exactly one way to get commands. */
@@ -229,6 +247,21 @@ static mb_err check_options(exec_state *s, const mb_job *job)
     return mb_commands_template_init(&s->tmpl, tmpl, colsep);
 }
 
+/* The log directory, and in stream mode this rank's log under the run id
+ * of rank 0's clock (the same on every rank: collective). */
+static mb_err open_logs(exec_state *s, const mb_job *job, MPI_Comm comm)
+{
+    uint64_t run = (uint64_t)(mb_clock_wall() * 1e6);
+    int rank;
+    mb_err rc = make_dirs(s->logs);
+    s->log_files = strcmp(mb_job_str(job, "log-mode"), "files") == 0;
+    if (s->log_files)
+        return rc;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Bcast(&run, 1, MPI_UINT64_T, 0, comm);
+    return rc == MB_OK ? mb_exec_log_open(s->logs, rank, run, &s->log) : rc;
+}
+
 static mb_err exec_setup(const mb_job *job, MPI_Comm comm, void **state)
 {
     exec_state *s = calloc(1, sizeof *s);
@@ -245,7 +278,7 @@ static mb_err exec_setup(const mb_job *job, MPI_Comm comm, void **state)
     layout(s);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job->spec, "dry-run")))
         return dry_run(s, comm);
-    if (s->logs && (rc = make_dirs(s->logs)) != MB_OK)
+    if (s->logs && (rc = open_logs(s, job, comm)) != MB_OK)
         return rc;
     if ((rc = make_env(s, comm)) != MB_OK)
         return rc;
@@ -652,6 +685,10 @@ static void read_stream(running *r, int i)
     ssize_t n = read(r->fds[i], buf, sizeof buf);
     if (n > 0) {
         write_log(r->logs[i], buf, (size_t)n, &r->o);
+        if (r->log && !r->o.log_errno)
+            r->o.log_errno = mb_exec_log_write(r->log, &r->attempt,
+                                               i == 0 ? MB_EXEC_LOG_OUT : MB_EXEC_LOG_ERR, buf,
+                                               (size_t)n);
         keep(&r->o, i, buf, (size_t)n);
     } else if (n == 0 || errno != EINTR) {
         close(r->fds[i]);
@@ -824,6 +861,22 @@ static mb_err judge(const exec_state *s, uint64_t lineno, const outcome *o, doub
                         *err ? ": " : "", err);
 }
 
+/* The end of r's attempt in the log: how it ended and, when it failed,
+ * why (the message of rc).  Returns rc, or the log's write error. */
+static mb_err end_attempt(exec_state *s, running *r, uint64_t lineno, const double *rec,
+                          mb_err rc)
+{
+    mb_exec_log_end e = {.exit_status = (int64_t)rec[O_EXIT], .signal = (int64_t)rec[O_SIGNAL],
+                         .timed_out = r->o.timed_out, .failed = rc != MB_OK,
+                         .seconds = r->end - r->start,
+                         .reason = rc != MB_OK ? mb_error_message() : NULL};
+    int err = mb_exec_log_end_attempt(r->log, &r->attempt, &e);
+    if (err && rc == MB_OK)
+        return mb_error_set(MB_ERR_IO, "%s:%llu: cannot write its log in '%s': %s", s->file,
+                            (unsigned long long)lineno, s->logs, strerror(err));
+    return rc;
+}
+
 static mb_err run_command(exec_state *s, uint64_t task, uint64_t lineno, char *cmd,
                           double *rec)
 {
@@ -833,18 +886,26 @@ static mb_err run_command(exec_state *s, uint64_t task, uint64_t lineno, char *c
         r->tag = s->started++;
         r->fds[0] = r->fds[1] = r->logs[0] = r->logs[1] = -1;
     }
-    for (int i = 0; rc == MB_OK && s->logs && i < 2; i++)
+    for (int i = 0; rc == MB_OK && s->log_files && i < 2; i++)
         if ((r->logs[i] = open_log(s, task, i == 0 ? "out" : "err")) < 0)
             rc = mb_error_set(MB_ERR_IO, "%s:%llu: cannot create its log in '%s': %s", s->file,
                               (unsigned long long)lineno, s->logs, strerror(errno));
     snprintf(s->env_task, sizeof s->env_task, "MB_TASK_ID=%llu", (unsigned long long)task);
     if (rc == MB_OK && s->sock < 0)
         rc = helper_start(s);
+    if (rc == MB_OK && s->log && (errno = mb_exec_log_begin(s->log, &r->attempt, task, lineno,
+                                                            cmd)) != 0)
+        rc = mb_error_set(MB_ERR_IO, "%s:%llu: cannot write its log in '%s': %s", s->file,
+                          (unsigned long long)lineno, s->logs, strerror(errno));
+    else if (rc == MB_OK && s->log)
+        r->log = s->log;
     if (rc == MB_OK && (rc = command_start(s, r, cmd)) == MB_OK &&
         (rc = supervise(s, r)) == MB_OK)
         rc = r->o.stopped ? mb_error_set(MB_ERR_STOPPED, "%s:%llu: killed when the job stopped",
                                          s->file, (unsigned long long)lineno)
                           : judge(s, lineno, &r->o, r->end - r->start, rec);
+    if (r && r->log)
+        rc = end_attempt(s, r, lineno, rec, rc);
     for (int i = 0; r && i < 2; i++) {
         close_fd(r->logs[i]);
         close_fd(r->fds[i]);
@@ -864,10 +925,13 @@ static mb_err exec_run(void *state, uint64_t task, mb_payload p, double *rec)
     if (!mb_commands_untag(p.data, p.len, &lineno, &line, &len))
         return mb_error_set(MB_ERR_INTERNAL, "task %llu: payload without its line number",
                             (unsigned long long)task);
+    rec[O_LINE] = (double)lineno;
     mb_err rc = mb_commands_expand(&s->tmpl, task + 1, line, len, &cmd);
     if (rc != MB_OK)
         return mb_error_set(rc, "%s:%llu: %s", s->file, (unsigned long long)lineno,
                             mb_error_message());
+    size_t cmdlen = strlen(cmd), room = CMD_WORDS * sizeof *rec - 1;
+    mb_record_set_str(rec + O_COMMAND, CMD_WORDS, cmd, cmdlen < room ? cmdlen : room);
     rc = run_command(s, task, lineno, cmd, rec);
     free(cmd);
     return rc;
@@ -905,6 +969,7 @@ static void exec_teardown(void *state)
         return;
     helper_stop(s);
     mb_commands_template_free(&s->tmpl);
+    mb_exec_log_close(s->log);
     free(s->envp);
     free(s);
 }
