@@ -959,6 +959,14 @@ static mb_err exec_summarize(void *state, cJSON *result)
     cJSON_AddNumberToObject(result, "command_seconds_total", s->wall_total);
     cJSON_AddNumberToObject(result, "command_seconds_max", s->wall_max);
     cJSON_AddNumberToObject(result, "peak_rss_kib_max", s->rss_max);
+    if (s->failed > 0 && s->log) {
+        /* How to run exactly the failed tasks again (docs/user-guide.md). */
+        char how[4200];
+        snprintf(how, sizeof how, "mpibatch logs %s --failed --commands > failed.txt", s->logs);
+        cJSON_AddStringToObject(result, "rerun_failed", how);
+        fprintf(stderr, "mpibatch: to run the failed tasks again: %s; "
+                "mpibatch exec --commands failed.txt ...\n", how);
+    }
     return MB_OK;
 }
 
