@@ -41,7 +41,8 @@ static void logs_help(FILE *fp)
           "--commands > again.txt` makes a commands file that reruns exactly the\n"
           "failed tasks.  Without TASK or --failed it lists the run's tasks: task,\n"
           "line, rank, attempts, outcome, command.  A rerun into the same DIR adds a\n"
-          "run; the last one is read unless --run says otherwise.  When more than one\n"
+          "run; the last one is read unless --run says otherwise (a TASK it lacks is\n"
+          "taken from the latest earlier run that has it).  When more than one\n"
           "attempt is printed, each starts with a line '==> task T ... <=='.\n\nOptions:\n",
           fp);
     mb_options_print_help(logs_options, fp);
@@ -207,7 +208,12 @@ static mb_err logs_run(const logs_args *a)
         size_t first, n;
         if ((rc = parse_task(a->tasks[t], &task)) != MB_OK)
             break;
-        if ((n = mb_exec_log_find(&r, run, task, &first)) == 0)
+        n = mb_exec_log_find(&r, run, task, &first);
+        /* Not in the last run (a resumed run repeats only unfinished
+         * tasks): the latest earlier run that has it. */
+        for (size_t k = r.nruns - 1; n == 0 && a->run == 0 && k-- > 0;)
+            n = mb_exec_log_find(&r, r.runs[k], task, &first);
+        if (n == 0)
             rc = mb_error_set(MB_ERR_INPUT, "'%s' has no log of task %llu", a->dir,
                               (unsigned long long)task);
         else

@@ -922,6 +922,7 @@ static mb_err exec_run(void *state, uint64_t task, mb_payload p, double *rec)
     size_t len;
     char *cmd;
     rec[O_EXIT] = -1; /* until the command has run */
+    rec[O_SIGNAL] = 0;
     if (!mb_commands_untag(p.data, p.len, &lineno, &line, &len))
         return mb_error_set(MB_ERR_INTERNAL, "task %llu: payload without its line number",
                             (unsigned long long)task);

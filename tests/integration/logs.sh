@@ -72,6 +72,8 @@ EOF2
         fail "$n ranks: the first run's log of task 2"
     [ "$("$MPIBATCH" logs "$L" --run 1 0 --stream out)" = out-0 ] && ok ||
         fail "$n ranks: the first run's log of task 0"
+    # A task the last run lacks comes from the run before.
+    [ "$("$MPIBATCH" logs "$L" 3)" = "no newline" ] && ok || fail "$n ranks: task 3 after the rerun"
     "$MPIBATCH" logs "$L" --failed --commands >"$WORK/none$n" && [ ! -s "$WORK/none$n" ] && ok ||
         fail "$n ranks: the rerun has no failures: $(cat "$WORK/none$n")"
 done
