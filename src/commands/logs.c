@@ -16,6 +16,7 @@
 #include "comm.h"
 #include "commands/commands.h"
 #include "kernels/exec_log.h"
+#include "optparse.h"
 
 static const mb_option logs_options[] = {
     {.name = "failed", .type = MB_OPT_BOOL, .defval = "false",

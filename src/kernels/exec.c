@@ -36,6 +36,7 @@
 #include "mpibatch/clock.h"
 #include "kernels/exec_lines.h"
 #include "kernels/exec_log.h"
+#include "kernels/exec_rerun.h"
 #include "mpibatch/job.h"
 #include "mpibatch/source.h"
 #include "source_lines.h"
@@ -68,6 +69,7 @@ typedef struct exec_state {
     const char *logs;        /* --logs, or NULL */
     int log_files;           /* --log-mode files: two files per task */
     mb_exec_log *log;        /* --log-mode stream: this rank's log */
+    mb_exec_rerun rerun;     /* --rerun-failed (rank 0): the lines to run */
     double timeout, grace;
     mb_url_opts url;
     char **envp;             /* environment of every task; envp[0] is MB_TASK_ID */
@@ -90,6 +92,9 @@ typedef struct commands_source {
     uint64_t pos, lineno;    /* lineno: lines consumed so far */
     int at_barrier;          /* the last read stopped at a barrier line */
     mb_buf tagged;
+    const mb_commands_template *tmpl;
+    const mb_exec_rerun *rerun;  /* --rerun-failed: only its lines, else NULL */
+    size_t next;             /* rerun->lines[next]: the next line to run */
 } commands_source;
 
 /* What one run of a command came to. */
@@ -138,6 +143,8 @@ static const mb_option exec_options[] = {
      .help = "seconds between SIGTERM and SIGKILL when a task times out"},
     {.name = "logs", .type = MB_OPT_STR, .meta = "DIR",
      .help = "keep every task's full stdout and stderr in DIR (see --log-mode; read with mpibatch logs)"},
+    {.name = "rerun-failed", .type = MB_OPT_STR, .meta = "OLD.h5",
+     .help = "run only the lines whose tasks failed (or timed out) in exec output OLD.h5"},
     {.name = "log-mode", .type = MB_OPT_ENUM, .defval = "stream", .choices = "stream|files",
      .meta = "MODE",
      .help = "stream: each rank appends to DIR/rank-NNNN.log (+ .idx); files: DIR/task-NNNNNN.out and .err"},
@@ -262,6 +269,16 @@ static mb_err open_logs(exec_state *s, const mb_job *job, MPI_Comm comm)
     return rc == MB_OK ? mb_exec_log_open(s->logs, rank, run, &s->log) : rc;
 }
 
+/* --rerun-failed: rank 0, which reads the commands, loads the lines to
+ * run (after set-up's collective calls: an error here is rank 0's). */
+static mb_err load_rerun(exec_state *s, const mb_job *job, MPI_Comm comm)
+{
+    const char *old = mb_job_str(job, "rerun-failed");
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    return old && rank == 0 ? mb_exec_rerun_load(old, &s->rerun) : MB_OK;
+}
+
 static mb_err exec_setup(const mb_job *job, MPI_Comm comm, void **state)
 {
     exec_state *s = calloc(1, sizeof *s);
@@ -277,10 +294,10 @@ static mb_err exec_setup(const mb_job *job, MPI_Comm comm, void **state)
     mb_url_opts_from_spec(job->spec, &s->url);
     layout(s);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job->spec, "dry-run")))
-        return dry_run(s, comm);
+        return (rc = load_rerun(s, job, comm)) != MB_OK ? rc : dry_run(s, comm);
     if (s->logs && (rc = open_logs(s, job, comm)) != MB_OK)
         return rc;
-    if ((rc = make_env(s, comm)) != MB_OK)
+    if ((rc = make_env(s, comm)) != MB_OK || (rc = load_rerun(s, job, comm)) != MB_OK)
         return rc;
     return helper_start(s);
 }
@@ -291,32 +308,77 @@ static const mb_field *exec_fields(void *state, size_t *n)
     return ((exec_state *)state)->fields;
 }
 
-/* Move past blank and comment lines to the next task line (*kind
- * MB_LINE_TASK) or barrier (MB_LINE_BARRIER, not consumed), reading more
- * as needed; *kind is MB_LINE_SKIP at the end of input.  A bad directive
- * is an error naming its line. */
+/* With --rerun-failed, whether task line [line, len), the next line of the
+ * file, is one to run again: it must then be the command that failed
+ * there (expanded with that task's {#}). */
+static mb_err rerun_pick(commands_source *c, const char *line, size_t len, int *pick)
+{
+    const mb_exec_rerun *r = c->rerun;
+    uint64_t lineno = c->lineno + 1;
+    char *cmd;
+    *pick = c->next < r->n && r->lines[c->next] == lineno;
+    if (!*pick)
+        return MB_OK;
+    mb_err rc = mb_commands_expand(c->tmpl, r->tasks[c->next] + 1, line, len, &cmd);
+    if (rc != MB_OK)
+        return mb_error_set(rc, "%s:%llu: %s", c->file, (unsigned long long)lineno,
+                            mb_error_message());
+    if (!mb_exec_rerun_same(r, c->next, cmd))
+        rc = mb_error_set(MB_ERR_INPUT, "%s:%llu: not the command '%s' that failed there in '%s' "
+                          "(give the commands file of that run)", c->file,
+                          (unsigned long long)lineno, r->commands[c->next], r->path);
+    free(cmd);
+    return rc;
+}
+
+/* The end of the file: with --rerun-failed, every line to run must have
+ * been there. */
+static mb_err at_end(const commands_source *c)
+{
+    const mb_exec_rerun *r = c->rerun;
+    if (!r || c->next == r->n)
+        return MB_OK;
+    return mb_error_set(MB_ERR_INPUT, "'%s' ends at line %llu, before line %llu where a task "
+                        "failed in '%s' (give the commands file of that run)", c->file,
+                        (unsigned long long)c->lineno, (unsigned long long)r->lines[c->next],
+                        r->path);
+}
+
+/* Move past blank and comment lines (and with --rerun-failed the lines
+ * not to run again) to the next task line (*kind MB_LINE_TASK) or barrier
+ * (MB_LINE_BARRIER, not consumed), reading more as needed; *kind is
+ * MB_LINE_SKIP at the end of input.  A bad directive is an error naming
+ * its line. */
 static mb_err skip_to_task(commands_source *c, mb_commands_kind *kind)
 {
-    for (;;) {
+    *kind = MB_LINE_SKIP;
+    while (!c->rerun || c->next < c->rerun->n) {
         if (c->pos == c->raw.count) {
             mb_batch_clear(&c->raw);
             c->pos = 0;
             mb_err rc = c->lines.read(c->lines.state, READ_AHEAD, &c->raw);
-            if (rc != MB_OK || c->raw.count == 0) {
-                *kind = MB_LINE_SKIP;
-                return rc;
-            }
+            if (rc != MB_OK || c->raw.count == 0)
+                return rc != MB_OK ? rc : at_end(c);
         }
         const uint64_t *off = c->raw.offsets;
-        if (mb_commands_classify(c->raw.bytes.data + off[c->pos], off[c->pos + 1] - off[c->pos],
-                                 kind) != MB_OK)
+        const char *line = c->raw.bytes.data + off[c->pos];
+        size_t len = off[c->pos + 1] - off[c->pos];
+        if (mb_commands_classify(line, len, kind) != MB_OK)
             return mb_error_set(MB_ERR_INPUT, "%s:%llu: %s", c->file,
                                 (unsigned long long)c->lineno + 1, mb_error_message());
-        if (*kind != MB_LINE_SKIP)
+        int pick = 1;
+        if (*kind == MB_LINE_TASK && c->rerun) {
+            mb_err rc = rerun_pick(c, line, len, &pick);
+            if (rc != MB_OK)
+                return rc;
+        }
+        if (*kind != MB_LINE_SKIP && pick)
             return MB_OK;
         c->pos++;
         c->lineno++;
     }
+    *kind = MB_LINE_SKIP;
+    return MB_OK;
 }
 
 /* Up to max tasks; a barrier line ends the read early (commands_barrier). */
@@ -345,6 +407,7 @@ static mb_err commands_read(void *state, uint64_t max, mb_batch *out)
             (rc = mb_batch_add(out, c->tagged.data, c->tagged.len)) != MB_OK)
             return rc;
         c->pos++;
+        c->next += c->rerun != NULL;
     }
     return MB_OK;
 }
@@ -371,6 +434,8 @@ static mb_err commands_open(const exec_state *s, mb_source *src)
     mb_err rc = c ? MB_OK : mb_error_set(MB_ERR_NOMEM, "out of memory");
     if (rc == MB_OK) {
         c->file = s->file;
+        c->tmpl = &s->tmpl;
+        c->rerun = s->rerun.path ? &s->rerun : NULL;
         rc = mb_source_open_lines(&c->lines, s->file, MB_COMMANDS_MAX, &s->url);
     }
     if (rc != MB_OK) {
@@ -979,6 +1044,7 @@ static void exec_teardown(void *state)
     helper_stop(s);
     mb_commands_template_free(&s->tmpl);
     mb_exec_log_close(s->log);
+    mb_exec_rerun_free(&s->rerun);
     free(s->envp);
     free(s);
 }
