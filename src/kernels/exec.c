@@ -67,6 +67,7 @@ typedef struct exec_state {
     const char *file;        /* --commands or --args (points into the spec) */
     mb_commands_template tmpl; /* --command (text NULL: none) and --colsep */
     const char *logs;        /* --logs, or NULL */
+    const char *out;         /* --out, or NULL */
     int log_files;           /* --log-mode files: two files per task */
     mb_exec_log *log;        /* --log-mode stream: this rank's log */
     mb_exec_rerun rerun;     /* --rerun-failed (rank 0): the lines to run */
@@ -289,6 +290,7 @@ static mb_err exec_setup(const mb_job *job, MPI_Comm comm, void **state)
     if ((rc = check_options(s, job)) != MB_OK)
         return rc;
     s->logs = mb_job_str(job, "logs");
+    s->out = job->out;
     s->timeout = mb_job_num(job, "timeout");
     s->grace = mb_job_num(job, "grace");
     mb_url_opts_from_spec(job->spec, &s->url);
@@ -1025,13 +1027,17 @@ static mb_err exec_summarize(void *state, cJSON *result)
     cJSON_AddNumberToObject(result, "command_seconds_total", s->wall_total);
     cJSON_AddNumberToObject(result, "command_seconds_max", s->wall_max);
     cJSON_AddNumberToObject(result, "peak_rss_kib_max", s->rss_max);
-    if (s->failed > 0 && s->log) {
+    if (s->failed > 0 && (s->out || s->log)) {
         /* How to run exactly the failed tasks again (docs/user-guide.md). */
-        char how[4200];
-        snprintf(how, sizeof how, "mpibatch logs %s --failed --commands > failed.txt", s->logs);
+        char how[8400];
+        if (s->out)
+            snprintf(how, sizeof how, "mpibatch exec --rerun-failed %s --%s %s ...", s->out,
+                     s->tmpl.text ? "args" : "commands", s->file);
+        else
+            snprintf(how, sizeof how, "mpibatch logs %s --failed --commands > failed.txt; "
+                     "mpibatch exec --commands failed.txt ...", s->logs);
         cJSON_AddStringToObject(result, "rerun_failed", how);
-        fprintf(stderr, "mpibatch: to run the failed tasks again: %s; "
-                "mpibatch exec --commands failed.txt ...\n", how);
+        fprintf(stderr, "mpibatch: to run the failed tasks again: %s\n", how);
     }
     return MB_OK;
 }

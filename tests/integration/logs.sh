@@ -26,7 +26,8 @@ EOF2
     mb "$n" exec --commands "$WORK/cmds$n.txt" --retries 1 --chunk 1 --logs "$L" \
         --out "$WORK/o$n.h5" --quiet 2>"$WORK/err$n.txt"
     [ $? -eq 1 ] && ok || fail "$n ranks: exit status, expected 1"
-    grep -q "mpibatch logs $L --failed --commands" "$WORK/err$n.txt" && ok ||
+    grep -q "again: mpibatch exec --rerun-failed $WORK/o$n.h5 --commands $WORK/cmds$n.txt" \
+        "$WORK/err$n.txt" && ok ||
         fail "$n ranks: no hint how to rerun the failed tasks: $(cat "$WORK/err$n.txt")"
     [ "$(ls "$L" | grep -c '^rank-[0-9]*\.log$')" -eq "$n" ] && ok || fail "$n ranks: $(ls "$L")"
     # The line numbers and commands are in the output.
@@ -97,6 +98,12 @@ printf 'MBLI torn' >>"$WORK/killed/rank-0000.idx"
 [ "$("$MPIBATCH" logs "$WORK/killed" 1)" = started ] && ok || fail "killed: task 1"
 "$MPIBATCH" logs "$WORK/killed" | grep -q '^1	2	0	1	did not end' && ok ||
     fail "killed: list: $("$MPIBATCH" logs "$WORK/killed")"
+
+# Without --out, the hint names the logs.
+printf 'exit 3\n' >"$WORK/fails.txt"
+mb 2 exec --commands "$WORK/fails.txt" --logs "$WORK/nout" --quiet 2>"$WORK/e"
+grep -q "again: mpibatch logs $WORK/nout --failed --commands > failed.txt" "$WORK/e" && ok ||
+    fail "hint without --out: $(cat "$WORK/e")"
 
 # Bad use says what is wrong.
 "$MPIBATCH" logs "$WORK/logs1" 9 2>"$WORK/e"
