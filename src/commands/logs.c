@@ -51,6 +51,7 @@ static void logs_help(FILE *fp)
 }
 
 typedef struct logs_args {
+    const char **list;    /* the operands (owned): DIR, then the tasks */
     const char *dir;
     const char **tasks;
     int ntasks;
@@ -74,6 +75,7 @@ static mb_err parse(int argc, char **argv, logs_args *a)
     if (rc == MB_OK && n == 0)
         rc = mb_error_set(MB_ERR_USAGE, "logs needs DIR: mpibatch logs [OPTIONS] DIR [TASK...]");
     if (rc == MB_OK) {
+        a->list = list;
         const char *stream = cJSON_GetObjectItemCaseSensitive(spec, "stream")->valuestring;
         a->dir = list[0];
         a->tasks = list + 1;
@@ -91,8 +93,10 @@ static mb_err parse(int argc, char **argv, logs_args *a)
     if (rc == MB_OK && a->commands && !a->failed && a->ntasks == 0)
         rc = mb_error_set(MB_ERR_USAGE, "--commands needs TASK ids or --failed");
     cJSON_Delete(spec);
-    if (rc != MB_OK)
+    if (rc != MB_OK) {
         free(list);
+        a->list = NULL;
+    }
     return rc;
 }
 
@@ -239,10 +243,9 @@ static int logs_main(int argc, char **argv, MPI_Comm comm)
                 logs_help(stdout);
             return MB_EXIT_OK;
         }
-    if (rank == 0 && (rc = parse(argc, argv, &a)) == MB_OK) {
+    if (rank == 0 && (rc = parse(argc, argv, &a)) == MB_OK)
         rc = logs_run(&a);
-        free(a.tasks - 1);
-    }
+    free(a.list);
     rc = mb_comm_agree(comm, rc);
     if (rc != MB_OK && rank == 0)
         fprintf(stderr, "mpibatch: %s\n%s", mb_error_message(),
