@@ -38,6 +38,16 @@ for n in 1 2 3 4; do
     [ "$(field "$WORK/r$n.h5" exit_status)" = "0 0 " ] && ok ||
         fail "$n ranks: rerun exits $(field "$WORK/r$n.h5" exit_status)"
 done
+# --dry-run prints just the commands a rerun would run.
+echo 30 >"$WORK/nap"
+rm -f "$WORK/fixed"
+mb 2 exec --commands "$WORK/cmds.txt" --timeout 1 --grace 1 --out "$WORK/d.h5" --quiet 2>/dev/null
+mb 2 exec --dry-run --rerun-failed "$WORK/d.h5" --commands "$WORK/cmds.txt" >"$WORK/dry.txt" &&
+    sed -n '3p;5p' "$WORK/cmds.txt" | cmp -s - "$WORK/dry.txt" && ok ||
+    fail "dry run of a rerun: $(cat "$WORK/dry.txt")"
+echo 0 >"$WORK/nap"
+touch "$WORK/fixed"
+
 # Into the same output: it then holds the rerun's tasks.
 cp "$WORK/o2.h5" "$WORK/same.h5"
 mb 2 exec --rerun-failed "$WORK/same.h5" --commands "$WORK/cmds.txt" --out "$WORK/same.h5" \
