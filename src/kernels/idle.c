@@ -1,13 +1,18 @@
-/* idle.c - the schedule's turn inside a waiting task (MB_KERNEL_WAITS_IDLE).
+/* idle.c - the schedule's turn inside a long task.
  *
  * Rank 0 of the dynamic schedule runs its own tasks too; a task that waits
- * on a child process calls mb_kernel_idle() from its wait loop, and the
- * schedule, which set the turn here before running the task, answers the
- * other ranks and draws progress in it.  One turn per process: the
- * schedule runs one task at a time on rank 0. */
+ * (MB_KERNEL_WAITS_IDLE: exec's wait on a child process, sleep's naps)
+ * calls mb_kernel_idle() from its wait loop, and the schedule, which set
+ * the turn here before running the task, answers the other ranks and
+ * draws progress in it.  One turn per process: the schedule runs one task
+ * at a time on rank 0.  On a dynamic worker the turn is the stop poll
+ * (stop.h): its heartbeat to rank 0 and rank 0's drain message, so a
+ * worker inside a long task, waiting or computing (euler's block sum
+ * calls mb_kernel_idle() between slices), is still seen alive. */
 #include <stddef.h>
 
 #include "kernels/kernels.h"
+#include "stop.h"
 
 static struct {
     void (*fn)(void *ctx);
@@ -24,11 +29,12 @@ void mb_kernel_set_idle(void (*fn)(void *ctx), void *ctx, int ms)
 
 int mb_kernel_idle_ms(void)
 {
-    return turn.fn ? turn.ms : -1;
+    return turn.fn ? turn.ms : mb_stop_polling() ? MB_STOP_POLL_MS : -1;
 }
 
 void mb_kernel_idle(void)
 {
     if (turn.fn)
         turn.fn(turn.ctx);
+    mb_stop_poll();
 }
