@@ -10,7 +10,7 @@
 # holds run again (each command appends a line to a marker file of its
 # own).  How each case ends is in docs/deploy.md ("A lost host").  Skips
 # (77) only where the namespaces cannot be made.
-# shellcheck disable=SC1091,SC2015,SC2154,SC2086 # ok never fails; make check sets top_srcdir; pid lists are words
+# shellcheck disable=SC1091,SC2015,SC2154,SC2086,SC2046 # ok never fails; make check sets top_srcdir; pid lists are words
 . "$top_srcdir/tests/integration/lib.sh"
 "$MPIBATCH" --help | grep -q '^  exec ' || { echo "no exec kernel: skipped"; exit 77; }
 unset OMPI_MCA_btl_vader_backing_directory # each host has its own /dev/shm
