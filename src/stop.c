@@ -104,6 +104,11 @@ void mb_stop_install(double g)
 
 void mb_stop_uninstall(void)
 {
+    /* A job that drains keeps its handler to the end: a second signal
+     * while it finishes (MPI_Finalize, clean-up) still ends it at once
+     * with 75, never by the signal's default action. */
+    if (draining)
+        return;
     for (size_t i = 0; installed && i < NCAUGHT; i++)
         sigaction(caught[i], &saved[i], NULL);
     installed = 0;

@@ -29,7 +29,8 @@
  * seconds after the first one.  Forgets an earlier drain. */
 void mb_stop_install(double grace);
 
-/* Restore the signal dispositions found by mb_stop_install(). */
+/* Restore the signal dispositions found by mb_stop_install(), unless the
+ * job drains (then a later signal still ends it with 75). */
 void mb_stop_uninstall(void);
 
 /* The signal that started the drain (caught here or noted), 0 if none. */

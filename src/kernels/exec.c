@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io/transfer.h"
@@ -763,6 +764,25 @@ static void read_stream(running *r, int i)
     }
 }
 
+/* Whether a command ended by a signal that drains the job, and the job
+ * drains: under srun, Slurm sends the signal to every process of the step,
+ * the commands included, so such a command was stopped, not failed; it is
+ * not done and runs again when the job continues.  Slurm signals the
+ * processes one by one, so the command's end may come before this rank's
+ * own signal: wait for it up to a second (only for such a command). */
+static int ended_by_drain(const outcome *o)
+{
+    if (!WIFSIGNALED(o->status))
+        return 0;
+    int sig = WTERMSIG(o->status);
+    if (sig != SIGTERM && sig != SIGUSR1 && sig != SIGINT)
+        return 0;
+    struct timespec tick = {0, 10 * 1000 * 1000};
+    for (int i = 0; i < 100 && !mb_stop_signal(); i++)
+        nanosleep(&tick, NULL);
+    return mb_stop_signal() != 0;
+}
+
 /* Read what the pipes hold now, without waiting; returns whether there
  * was anything (data or an end). */
 static int drain_ready(running *r)
@@ -967,7 +987,9 @@ static mb_err run_command(exec_state *s, uint64_t task, uint64_t lineno, char *c
     else if (rc == MB_OK && s->log)
         r->log = s->log;
     if (rc == MB_OK && (rc = command_start(s, r, cmd)) == MB_OK &&
-        (rc = supervise(s, r)) == MB_OK)
+        (rc = supervise(s, r)) == MB_OK && ended_by_drain(&r->o))
+        r->o.stopped = 1;
+    if (rc == MB_OK)
         rc = r->o.stopped ? mb_error_set(MB_ERR_STOPPED, "%s:%llu: killed when the job stopped",
                                          s->file, (unsigned long long)lineno)
                           : judge(s, lineno, &r->o, r->end - r->start, rec);
