@@ -183,12 +183,13 @@ END_TEST
 
 START_TEST(nul_byte_is_refused)
 {
-    expand_sep(NULL, NULL, 1, "", MB_OK);
+    free(expand_sep(NULL, NULL, 1, "", MB_OK));
     mb_commands_template t;
     char *cmd;
     mb_commands_template_init(&t, NULL, NULL);
     ck_assert_int_eq(mb_commands_expand(&t, 1, "ec\0ho", 5, &cmd), MB_ERR_INPUT);
     ck_assert_ptr_null(cmd);
+    mb_commands_template_free(&t);
 }
 END_TEST
 
