@@ -36,5 +36,7 @@ tests/integration/libmbbadabi.so: $(srcdir)/tests/integration/plugin_bad_abi.c \
 	$(PLUGIN_BUILD) -o $@ $(srcdir)/tests/integration/plugin_bad_abi.c
 check_DATA += tests/integration/libmbbadabi.so
 CLEANFILES += tests/integration/libmbbadabi.so
+# status_page.sh keeps its screenshot where make check runs.
+CLEANFILES += status-page.png
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
 	tests/integration/plugin_bad_abi.c
