@@ -3,19 +3,20 @@
  * Rank 0 of the dynamic schedule runs its own tasks too; a task that waits
  * on a child process calls mb_kernel_idle() from its wait loop, and the
  * schedule, which set the turn here before running the task, answers the
- * other ranks and draws progress in it.  One turn per process: the
- * schedule runs one task at a time on rank 0. */
+ * other ranks and draws progress in it.  Workers of the dynamic schedule
+ * set one too, to hear new work while their commands run.  One turn per
+ * process. */
 #include <stddef.h>
 
 #include "kernels/kernels.h"
 
 static struct {
-    void (*fn)(void *ctx);
+    int (*fn)(void *ctx);
     void *ctx;
     int ms;
 } turn;
 
-void mb_kernel_set_idle(void (*fn)(void *ctx), void *ctx, int ms)
+void mb_kernel_set_idle(int (*fn)(void *ctx), void *ctx, int ms)
 {
     turn.fn = fn;
     turn.ctx = ctx;
@@ -27,8 +28,7 @@ int mb_kernel_idle_ms(void)
     return turn.fn ? turn.ms : -1;
 }
 
-void mb_kernel_idle(void)
+int mb_kernel_idle(void)
 {
-    if (turn.fn)
-        turn.fn(turn.ctx);
+    return turn.fn ? turn.fn(turn.ctx) : 0;
 }
