@@ -558,8 +558,10 @@ static mb_err dynamic_root(mb_run *r, int *slots)
         if ((rc = local_run(&d, &x)) == MB_OK)
             rc = d.idle_rc;
         if (rc == MB_OK && !mb_pool_busy(&x)) {
-            if (finished(&d))
+            if (finished(&d)) {
+                mb_feed_progress(r, &d.f, d.busy); /* the input's end, for the status */
                 break;
+            }
             idle = 1; /* only results (or a straggler's time) can bring work */
         }
         if (rc == MB_OK && r->size > 1)
