@@ -639,6 +639,7 @@ static mb_err hear_drain(const mb_run *r, worker_drain *wd)
 typedef struct worker_poll_ctx {
     const mb_run *r;
     worker_drain *wd;
+    mb_pool *pool;        /* the worker's tasks */
 } worker_poll_ctx;
 
 static void worker_poll(void *arg)
@@ -701,14 +702,15 @@ static mb_err worker_stop(const mb_run *r, mb_buf *work, uint64_t received, work
     return rc == MB_OK && stop[1] ? mb_error_set(MB_ERR_STOPPED, "the job stopped") : rc;
 }
 
-/* Worker, inside its kernel's wait: a heartbeat when due, and whether
- * rank 0 sent something (work for a free slot, STOP, a drain) that the
- * worker's loop must take before waiting on. */
+/* Worker with several slots, inside its kernel's wait: while a slot is
+ * free, whether rank 0 sent something (work for it, STOP, a drain) that
+ * the worker's loop must take before waiting on. */
 static int worker_idle(void *arg)
 {
     worker_poll_ctx *c = arg;
     int flag = 0;
-    heartbeat(c->r, mb_clock_now());
+    if (!mb_pool_has_room(c->pool))
+        return 0;
     return MPI_Iprobe(0, MPI_ANY_TAG, c->r->comm, &flag, MPI_STATUS_IGNORE) == MPI_SUCCESS && flag;
 }
 
@@ -760,11 +762,13 @@ static mb_err dynamic_worker(mb_run *r)
     mb_buf work = {0}, out = {0};
     uint64_t received = 0;
     worker_drain wd = {0, 0};
-    worker_poll_ctx pc = {r, &wd};
     mb_pool x;
+    worker_poll_ctx pc = {r, &wd, &x};
     mb_err rc = mb_pool_init(&x, r);
     mb_stop_set_poll(worker_poll, &pc);
-    mb_kernel_set_idle(worker_idle, &pc, IDLE_SERVE_MS);
+    /* With one slot nothing that comes could start before a task ends. */
+    if (x.slots > 1)
+        mb_kernel_set_idle(worker_idle, &pc, IDLE_SERVE_MS);
     while (rc == MB_OK) {
         MPI_Status st;
         int flag = 0;
