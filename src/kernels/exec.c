@@ -68,8 +68,8 @@ typedef struct exec_state {
     const char *logs;        /* --logs, or NULL */
     double timeout, grace;
     mb_url_opts url;
-    char **envp;             /* environment of every task; envp[0] is MB_TASK_ID */
-    char env_task[40], env_rank[32], env_nranks[32], env_host[MPI_MAX_PROCESSOR_NAME + 8];
+    char **envp;             /* the helper's, which every command inherits */
+    char env_rank[32], env_nranks[32], env_host[MPI_MAX_PROCESSOR_NAME + 8];
     mb_field fields[NFIELDS];
     pid_t helper;            /* this rank's mpibatch-spawn */
     int sock;                /* its socket, -1 when it is not running */
@@ -210,12 +210,13 @@ static int is_private(const char *var)
 }
 
 /* The tasks' environment: ours without the job's private variables, and
- * the four MB_ variables in front (MB_TASK_ID is rewritten per task). */
+ * three MB_ variables in front (each command gets MB_TASK_ID and its
+ * resources' variables from its request, command_env). */
 static mb_err make_env(exec_state *s, MPI_Comm comm)
 {
     int rank, size, len;
     char host[MPI_MAX_PROCESSOR_NAME] = "";
-    size_t n = 0, k = 4;
+    size_t n = 0, k = 3;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
     MPI_Get_processor_name(host, &len);
@@ -224,12 +225,11 @@ static mb_err make_env(exec_state *s, MPI_Comm comm)
     snprintf(s->env_host, sizeof s->env_host, "MB_HOST=%s", host);
     while (environ[n])
         n++;
-    if (!(s->envp = calloc(n + 5, sizeof *s->envp)))
+    if (!(s->envp = calloc(n + 4, sizeof *s->envp)))
         return mb_error_set(MB_ERR_NOMEM, "out of memory for the tasks' environment");
-    s->envp[0] = s->env_task;
-    s->envp[1] = s->env_rank;
-    s->envp[2] = s->env_nranks;
-    s->envp[3] = s->env_host;
+    s->envp[0] = s->env_rank;
+    s->envp[1] = s->env_nranks;
+    s->envp[2] = s->env_host;
     for (size_t i = 0; i < n; i++)
         if (!is_private(environ[i]))
             s->envp[k++] = environ[i];
@@ -669,7 +669,7 @@ static mb_err helper_start(exec_state *s)
     posix_spawnattr_setpgroup(&attr, 0);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
                                         POSIX_SPAWN_SETPGROUP);
-    err = posix_spawn(&s->helper, path, &fa, &attr, argv, s->envp + 1);
+    err = posix_spawn(&s->helper, path, &fa, &attr, argv, s->envp);
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     close(sv[1]);
