@@ -104,6 +104,11 @@ void mb_stop_install(double g)
 
 void mb_stop_uninstall(void)
 {
+    /* A job that drains keeps its handler to the end: a second signal
+     * while it finishes (MPI_Finalize, clean-up) still ends it at once
+     * with 75, never by the signal's default action. */
+    if (draining)
+        return;
     for (size_t i = 0; installed && i < NCAUGHT; i++)
         sigaction(caught[i], &saved[i], NULL);
     installed = 0;
@@ -204,12 +209,22 @@ void mb_stop_set_poll(void (*fn)(void *), void *arg)
     poll_next = 0;
 }
 
-int mb_stop_kill_due(void)
+void mb_stop_poll(void)
 {
     if (poll_fn && now() >= poll_next) {
-        poll_next = now() + 0.1;
+        poll_next = now() + MB_STOP_POLL_MS / 1000.0;
         poll_fn(poll_arg);
     }
+}
+
+int mb_stop_polling(void)
+{
+    return poll_fn != NULL;
+}
+
+int mb_stop_kill_due(void)
+{
+    mb_stop_poll();
     if (deadline > 0 && now() >= deadline)
         mb_stop_note(MB_STOP_DEADLINE);
     return draining && kill_in() <= 0;

@@ -29,7 +29,8 @@
  * seconds after the first one.  Forgets an earlier drain. */
 void mb_stop_install(double grace);
 
-/* Restore the signal dispositions found by mb_stop_install(). */
+/* Restore the signal dispositions found by mb_stop_install(), unless the
+ * job drains (then a later signal still ends it with 75). */
 void mb_stop_uninstall(void);
 
 /* The signal that started the drain (caught here or noted), 0 if none. */
@@ -67,10 +68,20 @@ int mb_stop_draining(void);
  * task runs. */
 int mb_stop_kill_due(void);
 
-/* While a task runs, mb_stop_kill_due() calls fn(arg) at most every 100 ms
- * (NULL: none); the schedule's workers look for rank 0's drain message and
- * send their heartbeats. */
+/* While a task runs, mb_stop_kill_due() and mb_stop_poll() call fn(arg) at
+ * most every MB_STOP_POLL_MS (NULL: none); the dynamic schedule's workers
+ * look for rank 0's drain message and send their heartbeats. */
 void mb_stop_set_poll(void (*fn)(void *), void *arg);
+#define MB_STOP_POLL_MS 100
+
+/* The poll function's turn if it is due: one clock read when it is not.
+ * Kernels reach it through mb_kernel_idle(), also from inside a long
+ * computation (euler's block sum), so a busy worker still sends its
+ * heartbeats. */
+void mb_stop_poll(void);
+
+/* Whether a poll function is set (this rank is a dynamic worker). */
+int mb_stop_polling(void);
 
 /* Seconds until mb_stop_kill_due() has work (the grace's or the deadline's
  * end, or the poll function's next turn; 0 when due, a large number when

@@ -132,8 +132,12 @@ typedef struct mb_kernel {
 int mb_kernel_idle_ms(void);
 /* Let the schedule do its work (answer other ranks, draw progress) while
  * the task waits.  Errors are the schedule's: it stops the job after the
- * task returns.  Nonzero: the schedule has work for a free slot, so a
- * kernel's wait() should return at once (with *record NULL). */
+ * task returns.  A task that computes for long (longer than --heartbeat)
+ * calls it too, every few milliseconds: on a dynamic worker it sends the
+ * heartbeats that keep the rank from being taken as lost (a clock read
+ * when none is due).  Nonzero: the schedule has work for a free slot, so
+ * a kernel's wait() should return at once (with *record NULL); a task
+ * that computes may ignore it. */
 int mb_kernel_idle(void);
 
 /* Store s in `words` slots of a record, NUL-padded; returns 0 if s needed

@@ -34,5 +34,6 @@ extern const mb_command mb_command_ring;
 extern const mb_command mb_command_status;
 extern const mb_command mb_command_export;
 extern const mb_command mb_command_cp;
+extern const mb_command mb_command_logs;
 
 #endif

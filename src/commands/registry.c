@@ -12,6 +12,7 @@ static const mb_command *const registry[] = {
     &mb_command_import,
     &mb_command_status,
     &mb_command_export,
+    &mb_command_logs,
     NULL
 };
 

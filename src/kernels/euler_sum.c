@@ -82,19 +82,31 @@ static mb_dd sum_scalar(uint64_t first, uint64_t last, mb_dd acc)
 
 typedef double v8d __attribute__((vector_size(64)));
 
+/* The end of the slice of the vector loop that starts at term k of nv:
+ * tick() runs between slices, a few milliseconds apart, and the sums go
+ * on across them unchanged (the same bits with or without a tick). */
+static uint64_t slice_end(uint64_t k, uint64_t nv)
+{
+    return nv - k > MB_EULER_SLICE ? k + MB_EULER_SLICE : nv;
+}
+
 /* Portable path: 8 lanes of GCC vectors, true division, TwoSum per lane. */
-static mb_dd sum_generic(uint64_t first, uint64_t last)
+static mb_dd sum_generic(uint64_t first, uint64_t last, void (*tick)(void))
 {
     uint64_t n = last - first + 1, nv = n / 8 * 8;
     v8d s = {0}, c = {0};
     v8d x = {0, -1, -2, -3, -4, -5, -6, -7};
     x += (double)last;
-    for (uint64_t k = 0; k < nv; k += 8) {
-        v8d t = 1.0 / (x * x);
-        v8d sn = s + t, bb = sn - s;
-        c += (s - (sn - bb)) + (t - bb);
-        s = sn;
-        x -= 8.0;
+    for (uint64_t k = 0; k < nv;) {
+        for (uint64_t stop = slice_end(k, nv); k < stop; k += 8) {
+            v8d t = 1.0 / (x * x);
+            v8d sn = s + t, bb = sn - s;
+            c += (s - (sn - bb)) + (t - bb);
+            s = sn;
+            x -= 8.0;
+        }
+        if (tick && k < nv)
+            tick();
     }
     double sa[8], ca[8];
     for (int l = 0; l < 8; l++) {
@@ -122,7 +134,7 @@ static inline __m512d recip_sq(__m512d x)
 }
 
 __attribute__((target("avx512f")))
-static mb_dd sum_avx512(uint64_t first, uint64_t last)
+static mb_dd sum_avx512(uint64_t first, uint64_t last, void (*tick)(void))
 {
     const uint64_t step = 8 * UNROLL;
     uint64_t n = last - first + 1, nv = n / step * step;
@@ -133,16 +145,20 @@ static mb_dd sum_avx512(uint64_t first, uint64_t last)
         x[u] = _mm512_setr_pd(top, top - 1, top - 2, top - 3, top - 4, top - 5, top - 6, top - 7);
         s[u] = c[u] = _mm512_setzero_pd();
     }
-    for (uint64_t k = 0; k < nv; k += step)
-        for (int u = 0; u < UNROLL; u++) {
-            __m512d t = recip_sq(x[u]);
-            __m512d sn = _mm512_add_pd(s[u], t), bb = _mm512_sub_pd(sn, s[u]);
-            __m512d err = _mm512_add_pd(_mm512_sub_pd(s[u], _mm512_sub_pd(sn, bb)),
-                                        _mm512_sub_pd(t, bb));
-            c[u] = _mm512_add_pd(c[u], err);
-            s[u] = sn;
-            x[u] = _mm512_sub_pd(x[u], dec);
-        }
+    for (uint64_t k = 0; k < nv;) {
+        for (uint64_t stop = slice_end(k, nv); k < stop; k += step)
+            for (int u = 0; u < UNROLL; u++) {
+                __m512d t = recip_sq(x[u]);
+                __m512d sn = _mm512_add_pd(s[u], t), bb = _mm512_sub_pd(sn, s[u]);
+                __m512d err = _mm512_add_pd(_mm512_sub_pd(s[u], _mm512_sub_pd(sn, bb)),
+                                            _mm512_sub_pd(t, bb));
+                c[u] = _mm512_add_pd(c[u], err);
+                s[u] = sn;
+                x[u] = _mm512_sub_pd(x[u], dec);
+            }
+        if (tick && k < nv)
+            tick();
+    }
     double sa[8 * UNROLL], ca[8 * UNROLL];
     for (int u = 0; u < UNROLL; u++) {
         _mm512_storeu_pd(sa + 8 * u, s[u]);
@@ -158,7 +174,7 @@ int mb_euler_impl_available(mb_euler_impl impl)
     return 1;
 }
 
-mb_dd mb_euler_block_sum(uint64_t first, uint64_t last, mb_euler_impl impl)
+mb_dd mb_euler_block_sum(uint64_t first, uint64_t last, mb_euler_impl impl, void (*tick)(void))
 {
     if (first > last)
         return (mb_dd){0.0, 0.0};
@@ -168,7 +184,8 @@ mb_dd mb_euler_block_sum(uint64_t first, uint64_t last, mb_euler_impl impl)
     uint64_t split = first < EXACT_BELOW ? EXACT_BELOW : first;
     mb_dd acc = {0.0, 0.0};
     if (last >= split)
-        acc = impl == MB_EULER_AVX512 ? sum_avx512(split, last) : sum_generic(split, last);
+        acc = impl == MB_EULER_AVX512 ? sum_avx512(split, last, tick)
+                                       : sum_generic(split, last, tick);
     return first < split ? sum_scalar(first, last < split ? last : split - 1, acc) : acc;
 }
 

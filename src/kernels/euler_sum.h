@@ -31,8 +31,13 @@ typedef enum mb_euler_impl {
 void mb_euler_block_range(uint64_t n, uint64_t blocks, uint64_t b,
                           uint64_t *first, uint64_t *last);
 
-/* sum_{i=first}^{last} 1/i^2 as a double-double (first >= 1). */
-mb_dd mb_euler_block_sum(uint64_t first, uint64_t last, mb_euler_impl impl);
+/* sum_{i=first}^{last} 1/i^2 as a double-double (first >= 1).  tick
+ * (NULL: none) runs after every MB_EULER_SLICE terms of a longer block, a
+ * few milliseconds apart; it does not change the sum. */
+mb_dd mb_euler_block_sum(uint64_t first, uint64_t last, mb_euler_impl impl, void (*tick)(void));
+
+/* Terms between two ticks (a multiple of every vector loop's step). */
+#define MB_EULER_SLICE (1ULL << 22)
 
 /* Whether impl can run on this CPU (AUTO and GENERIC always can). */
 int mb_euler_impl_available(mb_euler_impl impl);

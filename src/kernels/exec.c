@@ -14,7 +14,8 @@
  * come back through pipes:
  * the first bytes of the output are kept in the record, the last line of
  * the error output goes into a failed task's reason, and --logs writes
- * both in full, one file each per task.
+ * both in full: appended to one log per rank (exec_log.h), or with
+ * --log-mode files one file each per task.
  */
 #define _GNU_SOURCE /* pipe2, F_SETPIPE_SZ, strsignal, sched_getaffinity */
 #include <errno.h>
@@ -31,6 +32,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io/transfer.h"
@@ -39,6 +41,8 @@
 #include "kernels/kernels.h"
 #include "mpibatch/clock.h"
 #include "kernels/exec_lines.h"
+#include "kernels/exec_log.h"
+#include "kernels/exec_rerun.h"
 #include "mpibatch/job.h"
 #include "mpibatch/source.h"
 #include "source_lines.h"
@@ -47,7 +51,10 @@
 extern char **environ;
 
 enum { OUT_WORDS = 32 };                     /* 255 bytes of standard output */
-enum { O_EXIT, O_SIGNAL, O_TIMED_OUT, O_WALL, O_RSS, O_STDOUT, NFIELDS = 6 };
+enum { CMD_WORDS = 32 };                     /* 255 bytes of the command */
+/* Offsets in the record (layout() lists the fields in this order). */
+enum { O_EXIT, O_SIGNAL, O_TIMED_OUT, O_WALL, O_RSS, O_LINE, O_STDOUT,
+       O_COMMAND = O_STDOUT + OUT_WORDS, NFIELDS = 8 };
 enum { TAIL = 256 };                         /* bytes of stderr kept for the reason */
 enum { READ_AHEAD = 64 };                    /* lines the source reads at a time */
 enum { PIPE_BYTES = 1 << 20 };               /* asked for the stdout pipe */
@@ -66,6 +73,10 @@ typedef struct exec_state {
     const char *file;        /* --commands or --args (points into the spec) */
     mb_commands_template tmpl; /* --command (text NULL: none) and --colsep */
     const char *logs;        /* --logs, or NULL */
+    const char *out;         /* --out, or NULL */
+    int log_files;           /* --log-mode files: two files per task */
+    mb_exec_log *log;        /* --log-mode stream: this rank's log */
+    mb_exec_rerun rerun;     /* --rerun-failed (rank 0): the lines to run */
     double timeout, grace;
     mb_url_opts url;
     char **envp;             /* the helper's, which every command inherits */
@@ -102,6 +113,9 @@ typedef struct commands_source {
     uint64_t pos, lineno;    /* lineno: lines consumed so far */
     int at_barrier;          /* the last read stopped at a barrier line */
     mb_buf tagged;
+    const mb_commands_template *tmpl;
+    const mb_exec_rerun *rerun;  /* --rerun-failed: only its lines, else NULL */
+    size_t next;             /* rerun->lines[next]: the next line to run */
 } commands_source;
 
 /* What one run of a command came to. */
@@ -130,7 +144,9 @@ typedef struct running {
     char *why;               /* and the reason */
     uint64_t tag;
     int fds[2];              /* read ends of its stdout and stderr, -1 at their end */
-    int logs[2];             /* --logs files, or -1 */
+    int logs[2];             /* --log-mode files: its files, or -1 */
+    mb_exec_log *log;        /* --log-mode stream: the rank's log, or NULL */
+    mb_exec_log_attempt attempt;  /* its place in that log */
     double start, end;       /* mb_clock_now() at the request and at the report of its end */
     double deadline, kill_at;  /* of SIGTERM (--timeout) and SIGKILL (--grace) */
     int done;                /* the helper reported its end */
@@ -166,7 +182,12 @@ static const mb_option exec_options[] = {
     {.name = "grace", .type = MB_OPT_NUM, .defval = "5", .min = 0, .max = 3600, .meta = "S",
      .help = "seconds between SIGTERM and SIGKILL when a task times out"},
     {.name = "logs", .type = MB_OPT_STR, .meta = "DIR",
-     .help = "write each task's stdout and stderr to DIR/task-NNNNNN.out and .err"},
+     .help = "keep every task's full stdout and stderr in DIR (see --log-mode; read with mpibatch logs)"},
+    {.name = "rerun-failed", .type = MB_OPT_STR, .meta = "OLD.h5",
+     .help = "run only the lines whose tasks failed (or timed out) in exec output OLD.h5"},
+    {.name = "log-mode", .type = MB_OPT_ENUM, .defval = "stream", .choices = "stream|files",
+     .meta = "MODE",
+     .help = "stream: each rank appends to DIR/rank-NNNN.log (+ .idx); files: DIR/task-NNNNNN.out and .err"},
     {.name = "slots", .type = MB_OPT_STR, .defval = "1", .meta = "S",
      .help = "commands a rank runs at once; 'auto': its cores / --cores-per-task"},
     {.name = "cores-per-task", .type = MB_OPT_INT, .defval = "0", .min = 0, .max = 65536,
@@ -236,20 +257,26 @@ static mb_err make_env(exec_state *s, MPI_Comm comm)
     return MB_OK;
 }
 
+/* The record's fields, in the order of the O_ offsets. */
 static void layout(exec_state *s)
 {
-    s->fields[O_EXIT] = (mb_field){"exit_status", MB_FIELD_I64, 1,
-                                   "the command's exit status; -1 if a signal ended it or it never ran"};
-    s->fields[O_SIGNAL] = (mb_field){"signal", MB_FIELD_I64, 1,
-                                     "the signal that ended the command, 0 if none"};
-    s->fields[O_TIMED_OUT] = (mb_field){"timed_out", MB_FIELD_I64, 1,
-                                        "1 if the command was killed at --timeout"};
-    s->fields[O_WALL] = (mb_field){"wall_seconds", MB_FIELD_F64, 1,
-                                   "seconds from start to the command's exit"};
-    s->fields[O_RSS] = (mb_field){"peak_rss_kib", MB_FIELD_I64, 1,
-                                  "peak resident memory of the command's largest process, KiB"};
-    s->fields[O_STDOUT] = (mb_field){"stdout", MB_FIELD_STR, OUT_WORDS,
-                                     "the first 255 bytes of the command's standard output"};
+    size_t k = 0;
+    s->fields[k++] = (mb_field){"exit_status", MB_FIELD_I64, 1,
+                                "the command's exit status; -1 if a signal ended it or it never ran"};
+    s->fields[k++] = (mb_field){"signal", MB_FIELD_I64, 1,
+                                "the signal that ended the command, 0 if none"};
+    s->fields[k++] = (mb_field){"timed_out", MB_FIELD_I64, 1,
+                                "1 if the command was killed at --timeout"};
+    s->fields[k++] = (mb_field){"wall_seconds", MB_FIELD_F64, 1,
+                                "seconds from start to the command's exit"};
+    s->fields[k++] = (mb_field){"peak_rss_kib", MB_FIELD_I64, 1,
+                                "peak resident memory of the command's largest process, KiB"};
+    s->fields[k++] = (mb_field){"line", MB_FIELD_I64, 1,
+                                "the task's line number in the commands (or args) file"};
+    s->fields[k++] = (mb_field){"stdout", MB_FIELD_STR, OUT_WORDS,
+                                "the first 255 bytes of the command's standard output"};
+    s->fields[k++] = (mb_field){"command", MB_FIELD_STR, CMD_WORDS,
+                                "the first 255 bytes of the command run"};
 }
 
 /* The options must name exactly one way to get commands. */
@@ -333,6 +360,31 @@ static mb_err check_resources(exec_state *s, const mb_job *job)
     return MB_OK;
 }
 
+/* The log directory, and in stream mode this rank's log under the run id
+ * of rank 0's clock (the same on every rank: collective). */
+static mb_err open_logs(exec_state *s, const mb_job *job, MPI_Comm comm)
+{
+    uint64_t run = (uint64_t)(mb_clock_wall() * 1e6);
+    int rank;
+    mb_err rc = make_dirs(s->logs);
+    s->log_files = strcmp(mb_job_str(job, "log-mode"), "files") == 0;
+    if (s->log_files)
+        return rc;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Bcast(&run, 1, MPI_UINT64_T, 0, comm);
+    return rc == MB_OK ? mb_exec_log_open(s->logs, rank, run, &s->log) : rc;
+}
+
+/* --rerun-failed: rank 0, which reads the commands, loads the lines to
+ * run (after set-up's collective calls: an error here is rank 0's). */
+static mb_err load_rerun(exec_state *s, const mb_job *job, MPI_Comm comm)
+{
+    const char *old = mb_job_str(job, "rerun-failed");
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    return old && rank == 0 ? mb_exec_rerun_load(old, &s->rerun) : MB_OK;
+}
+
 static mb_err exec_setup(const mb_job *job, MPI_Comm comm, void **state)
 {
     exec_state *s = calloc(1, sizeof *s);
@@ -343,6 +395,7 @@ static mb_err exec_setup(const mb_job *job, MPI_Comm comm, void **state)
     if ((rc = check_options(s, job)) != MB_OK)
         return rc;
     s->logs = mb_job_str(job, "logs");
+    s->out = job->out;
     s->timeout = mb_job_num(job, "timeout");
     s->grace = mb_job_num(job, "grace");
     if ((rc = check_resources(s, job)) != MB_OK)
@@ -350,10 +403,10 @@ static mb_err exec_setup(const mb_job *job, MPI_Comm comm, void **state)
     mb_url_opts_from_spec(job->spec, &s->url);
     layout(s);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job->spec, "dry-run")))
-        return dry_run(s, comm);
-    if (s->logs && (rc = make_dirs(s->logs)) != MB_OK)
+        return (rc = load_rerun(s, job, comm)) != MB_OK ? rc : dry_run(s, comm);
+    if (s->logs && (rc = open_logs(s, job, comm)) != MB_OK)
         return rc;
-    if ((rc = make_env(s, comm)) != MB_OK)
+    if ((rc = make_env(s, comm)) != MB_OK || (rc = load_rerun(s, job, comm)) != MB_OK)
         return rc;
     return helper_start(s);
 }
@@ -364,21 +417,57 @@ static const mb_field *exec_fields(void *state, size_t *n)
     return ((exec_state *)state)->fields;
 }
 
-/* Move past blank and comment lines to the next task line (*kind
- * MB_LINE_TASK) or barrier (MB_LINE_BARRIER, not consumed), reading more
- * as needed; *kind is MB_LINE_SKIP at the end of input.  A bad directive
- * is an error naming its line. */
+/* With --rerun-failed, whether task line [line, len), the next line of the
+ * file, is one to run again: it must then be the command that failed
+ * there (expanded with that task's {#}). */
+static mb_err rerun_pick(commands_source *c, const char *line, size_t len, int *pick)
+{
+    const mb_exec_rerun *r = c->rerun;
+    uint64_t lineno = c->lineno + 1;
+    char *cmd;
+    *pick = c->next < r->n && r->lines[c->next] == lineno;
+    if (!*pick)
+        return MB_OK;
+    mb_err rc = mb_commands_expand(c->tmpl, r->tasks[c->next] + 1, line, len, &cmd);
+    if (rc != MB_OK)
+        return mb_error_set(rc, "%s:%llu: %s", c->file, (unsigned long long)lineno,
+                            mb_error_message());
+    if (!mb_exec_rerun_same(r, c->next, cmd))
+        rc = mb_error_set(MB_ERR_INPUT, "%s:%llu: not the command '%s' that failed there in '%s' "
+                          "(give the commands file of that run)", c->file,
+                          (unsigned long long)lineno, r->commands[c->next], r->path);
+    free(cmd);
+    return rc;
+}
+
+/* The end of the file: with --rerun-failed, every line to run must have
+ * been there. */
+static mb_err at_end(const commands_source *c)
+{
+    const mb_exec_rerun *r = c->rerun;
+    if (!r || c->next == r->n)
+        return MB_OK;
+    return mb_error_set(MB_ERR_INPUT, "'%s' ends at line %llu, before line %llu where a task "
+                        "failed in '%s' (give the commands file of that run)", c->file,
+                        (unsigned long long)c->lineno, (unsigned long long)r->lines[c->next],
+                        r->path);
+}
+
+/* Move past blank and comment lines (and with --rerun-failed the lines
+ * not to run again) to the next task line (*kind MB_LINE_TASK) or barrier
+ * (MB_LINE_BARRIER, not consumed), reading more as needed; *kind is
+ * MB_LINE_SKIP at the end of input.  A bad directive is an error naming
+ * its line. */
 static mb_err skip_to_task(commands_source *c, mb_commands_kind *kind)
 {
-    for (;;) {
+    *kind = MB_LINE_SKIP;
+    while (!c->rerun || c->next < c->rerun->n) {
         if (c->pos == c->raw.count) {
             mb_batch_clear(&c->raw);
             c->pos = 0;
             mb_err rc = c->lines.read(c->lines.state, READ_AHEAD, &c->raw);
-            if (rc != MB_OK || c->raw.count == 0) {
-                *kind = MB_LINE_SKIP;
-                return rc;
-            }
+            if (rc != MB_OK || c->raw.count == 0)
+                return rc != MB_OK ? rc : at_end(c);
         }
         const uint64_t *off = c->raw.offsets;
         const char *line = c->raw.bytes.data + off[c->pos];
@@ -387,7 +476,15 @@ static mb_err skip_to_task(commands_source *c, mb_commands_kind *kind)
         if (mb_commands_parse(line, len, kind, &d) != MB_OK)
             return mb_error_set(MB_ERR_INPUT, "%s:%llu: %s", c->file,
                                 (unsigned long long)c->lineno + 1, mb_error_message());
-        if (*kind == MB_LINE_TASK || *kind == MB_LINE_BARRIER)
+        int pick = 1;
+        if (*kind == MB_LINE_TASK && c->rerun) {
+            mb_err rc = rerun_pick(c, line, len, &pick);
+            if (rc != MB_OK)
+                return rc;
+            if (!pick) /* its directive goes with it */
+                c->directive.len = 0;
+        }
+        if ((*kind == MB_LINE_TASK && pick) || *kind == MB_LINE_BARRIER)
             return MB_OK;
         if (*kind == MB_LINE_RESOURCES) { /* for the next task line */
             c->directive.len = 0;
@@ -400,6 +497,8 @@ static mb_err skip_to_task(commands_source *c, mb_commands_kind *kind)
         c->pos++;
         c->lineno++;
     }
+    *kind = MB_LINE_SKIP;
+    return MB_OK;
 }
 
 /* Up to max tasks; a barrier line ends the read early (commands_barrier). */
@@ -430,6 +529,7 @@ static mb_err commands_read(void *state, uint64_t max, mb_batch *out)
             return rc;
         c->directive.len = 0;
         c->pos++;
+        c->next += c->rerun != NULL;
     }
     return MB_OK;
 }
@@ -457,6 +557,8 @@ static mb_err commands_open(const exec_state *s, mb_source *src)
     mb_err rc = c ? MB_OK : mb_error_set(MB_ERR_NOMEM, "out of memory");
     if (rc == MB_OK) {
         c->file = s->file;
+        c->tmpl = &s->tmpl;
+        c->rerun = s->rerun.path ? &s->rerun : NULL;
         rc = mb_source_open_lines(&c->lines, s->file, MB_COMMANDS_MAX, &s->url);
     }
     if (rc != MB_OK) {
@@ -799,13 +901,15 @@ static int claim(exec_state *s, running *r)
     return 1;
 }
 
-/* Open r's logs and have the helper start its command. */
+/* Open r's log files (--log-mode files) or begin its attempt in the
+ * rank's log (stream), and have the helper start its command. */
 static mb_err launch(exec_state *s, running *r)
 {
     mb_buf env = {0};
     mb_err rc = MB_OK;
+    int err;
     r->tag = s->started++;
-    for (int i = 0; rc == MB_OK && s->logs && i < 2; i++)
+    for (int i = 0; rc == MB_OK && s->log_files && i < 2; i++)
         if ((r->logs[i] = open_log(s, r->task, i == 0 ? "out" : "err")) < 0)
             rc = mb_error_set(MB_ERR_IO, "%s:%llu: cannot create its log in '%s': %s", s->file,
                               (unsigned long long)r->lineno, s->logs, strerror(errno));
@@ -813,6 +917,12 @@ static mb_err launch(exec_state *s, running *r)
         rc = helper_start(s);
     if (rc == MB_OK)
         rc = command_env(s, r, &env);
+    if (rc == MB_OK && s->log &&
+        (err = mb_exec_log_begin(s->log, &r->attempt, r->task, r->lineno, r->cmd)) != 0)
+        rc = mb_error_set(MB_ERR_IO, "%s:%llu: cannot write its log in '%s': %s", s->file,
+                          (unsigned long long)r->lineno, s->logs, strerror(err));
+    else if (rc == MB_OK && s->log)
+        r->log = s->log;
     if (rc == MB_OK)
         rc = command_start(s, r, env.data, env.len);
     mb_buf_free(&env);
@@ -921,11 +1031,34 @@ static void read_stream(running *r, int i)
     ssize_t n = read(r->fds[i], buf, sizeof buf);
     if (n > 0) {
         write_log(r->logs[i], buf, (size_t)n, &r->o);
+        if (r->log && !r->o.log_errno)
+            r->o.log_errno = mb_exec_log_write(r->log, &r->attempt,
+                                               i == 0 ? MB_EXEC_LOG_OUT : MB_EXEC_LOG_ERR, buf,
+                                               (size_t)n);
         keep(&r->o, i, buf, (size_t)n);
     } else if (n == 0 || errno != EINTR) {
         close(r->fds[i]);
         r->fds[i] = -1;
     }
+}
+
+/* Whether a command ended by a signal that drains the job, and the job
+ * drains: under srun, Slurm sends the signal to every process of the step,
+ * the commands included, so such a command was stopped, not failed; it is
+ * not done and runs again when the job continues.  Slurm signals the
+ * processes one by one, so the command's end may come before this rank's
+ * own signal: wait for it up to a second (only for such a command). */
+static int ended_by_drain(const outcome *o)
+{
+    if (!WIFSIGNALED(o->status))
+        return 0;
+    int sig = WTERMSIG(o->status);
+    if (sig != SIGTERM && sig != SIGUSR1 && sig != SIGINT)
+        return 0;
+    struct timespec tick = {0, 10 * 1000 * 1000};
+    for (int i = 0; i < 100 && !mb_stop_signal(); i++)
+        nanosleep(&tick, NULL);
+    return mb_stop_signal() != 0;
 }
 
 /* Read what the pipes hold now, without waiting; returns whether there
@@ -1119,6 +1252,21 @@ static mb_err judge(const exec_state *s, uint64_t lineno, const outcome *o, doub
                         *err ? ": " : "", err);
 }
 
+/* The end of r's attempt in the log: how it ended and, when it failed,
+ * why (the message of rc).  Returns rc, or the log's write error. */
+static mb_err end_attempt(exec_state *s, running *r, mb_err rc)
+{
+    mb_exec_log_end e = {.exit_status = (int64_t)r->rec[O_EXIT],
+                         .signal = (int64_t)r->rec[O_SIGNAL], .timed_out = r->o.timed_out,
+                         .failed = rc != MB_OK, .seconds = r->end - r->start,
+                         .reason = rc != MB_OK ? mb_error_message() : NULL};
+    int err = mb_exec_log_end_attempt(r->log, &r->attempt, &e);
+    if (err && rc == MB_OK)
+        return mb_error_set(MB_ERR_IO, "%s:%llu: cannot write its log in '%s': %s", s->file,
+                            (unsigned long long)r->lineno, s->logs, strerror(err));
+    return rc;
+}
+
 /* Queue the command of task `task` (line lineno, which asked for d) and
  * start it now if nothing waits before it and its cores and devices are
  * free. */
@@ -1152,6 +1300,8 @@ static mb_err command_add(exec_state *s, uint64_t task, uint64_t lineno, const m
                           s->file, (unsigned long long)lineno, r->gpus, s->ndevs);
     else if (!waiting && claim(s, r))
         rc = launch(s, r);
+    if (rc != MB_OK && r->log) /* its attempt began in the log */
+        rc = end_attempt(s, r, rc);
     if (rc != MB_OK)
         running_drop(s, s->nlive - 1);
     return rc;
@@ -1166,33 +1316,43 @@ static mb_err exec_start(void *state, uint64_t task, mb_payload p, double *rec)
     char *cmd;
     mb_directive d = {-1, -1};
     rec[O_EXIT] = -1; /* until the command has run */
+    rec[O_SIGNAL] = 0;
     if (!mb_commands_untag(p.data, p.len, &lineno, &line, &len))
         return mb_error_set(MB_ERR_INTERNAL, "task %llu: payload without its line number",
                             (unsigned long long)task);
     if (!split_directive(&line, &len, &d))
         return mb_error_set(MB_ERR_INTERNAL, "task %llu: a bad directive in its payload",
                             (unsigned long long)task);
+    rec[O_LINE] = (double)lineno;
     mb_err rc = mb_commands_expand(&s->tmpl, task + 1, line, len, &cmd);
     if (rc != MB_OK)
         return mb_error_set(rc, "%s:%llu: %s", s->file, (unsigned long long)lineno,
                             mb_error_message());
+    size_t cmdlen = strlen(cmd), room = CMD_WORDS * sizeof *rec - 1;
+    mb_record_set_str(rec + O_COMMAND, CMD_WORDS, cmd, cmdlen < room ? cmdlen : room);
     return command_add(s, task, lineno, &d, cmd, rec);
 }
 
-/* The outcome of r, which ended. */
+/* The outcome of r, which ended; with --log-mode stream the end of its
+ * attempt goes into the log. */
 static mb_err outcome_of(exec_state *s, running *r)
 {
-    if (r->fail)
-        return mb_error_set(r->fail, "%s", r->why ? r->why : mb_strerror(r->fail));
-    /* A process that left the command's group could hold its pipes open
-     * and write forever: read what they hold now, a bounded number of
-     * times. */
-    for (int i = 0; i < 1024 && drain_ready(r); i++)
-        ;
-    if (r->o.stopped)
-        return mb_error_set(MB_ERR_STOPPED, "%s:%llu: killed when the job stopped", s->file,
-                            (unsigned long long)r->lineno);
-    return judge(s, r->lineno, &r->o, r->end - r->start, r->rec);
+    mb_err rc;
+    if (r->fail) {
+        rc = mb_error_set(r->fail, "%s", r->why ? r->why : mb_strerror(r->fail));
+    } else {
+        /* A process that left the command's group could hold its pipes
+         * open and write forever: read what they hold now, a bounded
+         * number of times. */
+        for (int i = 0; i < 1024 && drain_ready(r); i++)
+            ;
+        if (!r->o.stopped && ended_by_drain(&r->o))
+            r->o.stopped = 1;
+        rc = r->o.stopped ? mb_error_set(MB_ERR_STOPPED, "%s:%llu: killed when the job stopped",
+                                         s->file, (unsigned long long)r->lineno)
+                          : judge(s, r->lineno, &r->o, r->end - r->start, r->rec);
+    }
+    return r->log ? end_attempt(s, r, rc) : rc;
 }
 
 static mb_err exec_wait(void *state, double **rec)
@@ -1258,6 +1418,18 @@ static mb_err exec_summarize(void *state, cJSON *result)
     cJSON_AddNumberToObject(result, "command_seconds_total", s->wall_total);
     cJSON_AddNumberToObject(result, "command_seconds_max", s->wall_max);
     cJSON_AddNumberToObject(result, "peak_rss_kib_max", s->rss_max);
+    if (s->failed > 0 && (s->out || s->log)) {
+        /* How to run exactly the failed tasks again (docs/user-guide.md). */
+        char how[8400];
+        if (s->out)
+            snprintf(how, sizeof how, "mpibatch exec --rerun-failed %s --%s %s ...", s->out,
+                     s->tmpl.text ? "args" : "commands", s->file);
+        else
+            snprintf(how, sizeof how, "mpibatch logs %s --failed --commands > failed.txt; "
+                     "mpibatch exec --commands failed.txt ...", s->logs);
+        cJSON_AddStringToObject(result, "rerun_failed", how);
+        fprintf(stderr, "mpibatch: to run the failed tasks again: %s\n", how);
+    }
     return MB_OK;
 }
 
@@ -1277,6 +1449,8 @@ static void exec_teardown(void *state)
     free(s->devs);
     free(s->dev_used);
     free(s->devlist);
+    mb_exec_log_close(s->log);
+    mb_exec_rerun_free(&s->rerun);
     free(s->envp);
     free(s);
 }

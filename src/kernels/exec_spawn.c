@@ -103,15 +103,23 @@ static void pin(char **envp)
     }
 }
 
-/* In the child: become the leader of a new group and run the command.
- * Signals are unblocked and at their defaults (the rank started the
- * helper so), except SIGCHLD, which the helper blocks for its signalfd. */
+/* The signals that drain a job (src/stop.c).  The helper ignores them:
+ * under srun, Slurm sends them to every process of the step, the helper
+ * included, and the rank decides what a drain does to its commands. */
+static const int drain_signals[] = {SIGTERM, SIGUSR1, SIGINT};
+enum { NDRAIN = sizeof drain_signals / sizeof drain_signals[0] };
+
+/* In the child: become the leader of a new group and run the command with
+ * every signal unblocked and the drain signals back at their defaults
+ * (SIGCHLD is blocked in the helper for its signalfd). */
 static void run_child(char *cmd, char **envp, const int fds[2])
 {
     sigset_t none;
     char *argv[] = {"sh", "-c", cmd, NULL};
     int in = open("/dev/null", O_RDONLY);
     setpgid(0, 0);
+    for (int i = 0; i < NDRAIN; i++)
+        signal(drain_signals[i], SIG_DFL);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (in < 0 || dup2(in, 0) < 0 || dup2(fds[0], 1) < 0 || dup2(fds[1], 2) < 0)
@@ -223,6 +231,8 @@ int main(void)
     sigset_t chld;
     struct signalfd_siginfo ssi;
     char *buf = malloc(MAX_MSG + 1);
+    for (int i = 0; i < NDRAIN; i++)
+        signal(drain_signals[i], SIG_IGN);
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     sigprocmask(SIG_BLOCK, &chld, NULL);

@@ -3,6 +3,8 @@ libmpibatch_a_SOURCES += src/kernels/kernels.h src/kernels/registry.c \
 	src/kernels/record.c src/kernels/euler.c src/kernels/euler_sum.c \
 	src/kernels/euler_sum.h src/kernels/sleep.c src/kernels/classify.c \
 	src/kernels/exec.c src/kernels/exec_lines.c src/kernels/exec_lines.h \
+	src/kernels/exec_log.c src/kernels/exec_log.h src/kernels/exec_rerun.c \
+	src/kernels/exec_rerun.h \
 	src/kernels/plugin.c src/kernels/plugin.h src/kernels/idle.c
 
 # The helper that forks exec's commands (src/kernels/exec_spawn.h says why).

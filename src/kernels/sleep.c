@@ -1,4 +1,6 @@
-/* sleep.c - the sleeper: each task sleeps; a probe of scheduling overhead. */
+/* sleep.c - the sleeper: each task sleeps; a probe of scheduling overhead.
+ * It naps in turns of mb_kernel_idle_ms() (MB_KERNEL_WAITS_IDLE), so a
+ * long sleep still answers other ranks and sends heartbeats. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -74,11 +76,19 @@ static mb_err sleep_run(void *state, uint64_t task, mb_payload payload, double *
         rec[0] = 0;
         return MB_OK;
     }
-    double t0 = mb_clock_now();
-    struct timespec ts = {(time_t)seconds, (long)((seconds - floor(seconds)) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-    rec[0] = mb_clock_now() - t0 - seconds;
+    double end = mb_clock_now() + seconds, left;
+    /* In naps of at most mb_kernel_idle_ms(), the schedule's turn between
+     * them: rank 0 answers the other ranks, a worker sends its heartbeat. */
+    while ((left = end - mb_clock_now()) > 0) {
+        int ms = mb_kernel_idle_ms();
+        double nap = ms < 0 || left < ms / 1000.0 ? left : ms / 1000.0;
+        struct timespec ts = {(time_t)nap, (long)((nap - floor(nap)) * 1e9)};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        if (ms >= 0 && mb_clock_now() < end)
+            mb_kernel_idle();
+    }
+    rec[0] = -left;
     return MB_OK;
 }
 
@@ -122,4 +132,5 @@ const mb_kernel mb_kernel_sleep = {
     .reduce = sleep_reduce,
     .summarize = sleep_summarize,
     .teardown = sleep_teardown,
+    .flags = MB_KERNEL_WAITS_IDLE,
 };

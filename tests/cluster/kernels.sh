@@ -96,9 +96,12 @@ printf '%s\n' 'printf "%s %s %s" "$MB_RANK" "$MB_HOST" "$(hostname)"; echo "$MB_
 cm exec --commands "$WORK/hosts.txt" --schedule static --chunk 1 --logs "$WORK/logs" \
     --out "$WORK/host.h5" --quiet ||
     fail "exec MB_HOST: run"
-python3 - "$WORK/host.h5" "$WORK/logs" $PER <<'PY' && ok || fail "exec: MB_HOST and logs"
+python3 - "$WORK/host.h5" "$WORK/logs" $PER "$MPIBATCH" <<'PY' && ok || fail "exec: MB_HOST and logs"
 import subprocess, sys
-h5, logs, per = sys.argv[1], sys.argv[2], int(sys.argv[3])
+h5, logs, per, mpibatch = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+def log(t, stream):
+    return subprocess.run([mpibatch, "logs", logs, str(t), "--stream", stream],
+                          capture_output=True, text=True, check=True).stdout
 def field(name):
     out = subprocess.run(["h5dump", "-A", "0", "-y", "-w", "0", "-d", name, h5],
                          capture_output=True, text=True, check=True).stdout
@@ -110,8 +113,8 @@ for t, line in enumerate(field("/results/stdout")):
     rank, mbhost, hostname = line.split()
     assert int(rank) == int(ranks[t]), (t, line, ranks[t])
     assert mbhost == hostname == hosts[int(rank)] == "node%d" % (int(rank) // per + 1), (t, line)
-    assert open("%s/task-%06d.out" % (logs, t)).read() == line, t
-    assert open("%s/task-%06d.err" % (logs, t)).read() == mbhost + "\n", t
+    assert log(t, "out") == line, t  # each rank's streamed log (mpibatch logs)
+    assert log(t, "err") == mbhost + "\n", t
     seen.add(mbhost)
 assert sorted(seen) == sorted(set(hosts)) and len(seen) == len(hosts) // per, seen
 PY

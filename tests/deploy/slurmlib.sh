@@ -168,7 +168,7 @@ CONF
     # Slurm's default PMIx fence (tree for data, "mixed") let an Open MPI
     # 4.1 rank leave MPI_Init before a peer on another node had its message
     # handlers in place, and the peer crashed (SIGSEGV in btl_tcp) in about
-    # one srun step in fifty here; with the ring fence none did in 220
+    # one srun step in fifty here; with the ring fence none did in 340
     # (docs/cluster.md).  A site admin sets the same in mpi.conf.
     echo "PMIxCollFence=ring" >"$SLURM_DIR/mpi.conf"
     SLURM_CONF=$SLURM_DIR/slurm.conf

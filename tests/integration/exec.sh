@@ -165,11 +165,12 @@ field "$WORK/rss.h5" peak_rss_kib | tr '\n' ' ' >"$WORK/rss.got"
 awk '{exit !($1 > 0 && $1 < 8192 && $2 >= 65536)}' "$WORK/rss.got" && ok ||
     fail "peak_rss_kib (small command, 64 MiB command): $(cat "$WORK/rss.got")"
 
-# Logs: one file per task and stream, in directories created as needed;
-# {} replaced by each argument line.
+# Logs with --log-mode files: one file per task and stream, in directories
+# created as needed; {} replaced by each argument line (tests/integration/
+# logs.sh tests the default, streamed logs).
 printf 'alpha\n# skipped\n\nbeta gamma\n3\n' >"$WORK/args.txt"
 mb 2 exec --command 'echo "<{}>"; echo "err {}" >&2; test "{}" != 3' --args "$WORK/args.txt" \
-    --logs "$WORK/logs/deep/er" --out "$WORK/l.h5" --report "$WORK/l.json" --quiet 2>/dev/null
+    --logs "$WORK/logs/deep/er" --log-mode files --out "$WORK/l.h5" --report "$WORK/l.json" --quiet 2>/dev/null
 [ $? -eq 1 ] && ok || fail "logs: exit status"
 [ "$(cat "$WORK/logs/deep/er/task-000001.out")" = "<beta gamma>" ] && ok || fail "stdout log"
 [ "$(cat "$WORK/logs/deep/er/task-000001.err")" = "err beta gamma" ] && ok || fail "stderr log"

@@ -147,4 +147,53 @@ printf '%s\n' 'echo a' '#mpibatch cores=2 colour=red' 'echo b' >"$WORK/bad.txt"
 expect_exit 3 "bad.txt:2: unknown directive '#mpibatch colour=red'" 1 exec \
     --commands "$WORK/bad.txt" --out "$WORK/x.h5"
 
+# Logs with four commands in flight on a rank: each task's output whole
+# and in order, though in stream mode the records of the commands running
+# at once interleave in one log; the failed tasks' commands from the logs;
+# and --rerun-failed runs just those lines again, in slots too (a
+# "#mpibatch" line before one of them still applies).
+: >"$WORK/log.txt"
+for i in 0 1 2 3 4 5 6 7; do
+    [ "$i" -eq 5 ] && echo '#mpibatch cores=1' >>"$WORK/log.txt"
+    printf 'for k in 1 2 3; do echo t%s-$k; echo e%s-$k >&2; sleep 0.05; done; ' "$i" "$i" \
+        >>"$WORK/log.txt"
+    case $i in
+        2 | 5) echo "test -e $WORK/fixed" >>"$WORK/log.txt" ;;
+        *) echo true >>"$WORK/log.txt" ;;
+    esac
+done
+rm -f "$WORK/fixed"
+for mode in stream files; do
+    L="$WORK/logs-$mode"
+    mb 2 exec --commands "$WORK/log.txt" --slots 4 --logs "$L" --log-mode "$mode" \
+        --out "$WORK/l-$mode.h5" --quiet 2>"$WORK/err.txt"
+    rc=$?
+    [ "$rc" -eq 1 ] && ok || fail "logs $mode: exit $rc: $(cat "$WORK/err.txt")"
+    for i in 0 1 2 3 4 5 6 7; do
+        if [ "$mode" = stream ]; then
+            "$MPIBATCH" logs "$L" "$i" >"$WORK/got.txt"
+        else
+            cat "$L/task-00000$i.out" "$L/task-00000$i.err" >"$WORK/got.txt"
+        fi
+        printf 't%s-1\nt%s-2\nt%s-3\ne%s-1\ne%s-2\ne%s-3\n' "$i" "$i" "$i" "$i" "$i" "$i" |
+            cmp -s - "$WORK/got.txt" && ok || fail "logs $mode: task $i: $(cat "$WORK/got.txt")"
+    done
+    [ "$(field "$WORK/l-$mode.h5" line | tr '\n' ' ')" = "1 2 3 4 5 7 8 9 " ] && ok ||
+        fail "logs $mode: lines $(field "$WORK/l-$mode.h5" line | tr '\n' ' ')"
+done
+"$MPIBATCH" logs "$WORK/logs-stream" --failed --commands >"$WORK/failed.txt"
+sed -n '3p; 7p' "$WORK/log.txt" | cmp -s - "$WORK/failed.txt" && ok ||
+    fail "logs --failed --commands: $(cat "$WORK/failed.txt")"
+"$MPIBATCH" logs "$WORK/logs-stream" >"$WORK/list.txt"
+[ "$(sed 1d "$WORK/list.txt" | wc -l)" -eq 8 ] && ok || fail "logs: $(cat "$WORK/list.txt")"
+touch "$WORK/fixed"
+mb 2 exec --rerun-failed "$WORK/l-stream.h5" --commands "$WORK/log.txt" --slots 4 \
+    --logs "$WORK/logs-stream" --out "$WORK/r.h5" --quiet 2>"$WORK/err.txt" && ok ||
+    fail "rerun-failed with slots: $(cat "$WORK/err.txt")"
+[ "$(field "$WORK/r.h5" line | tr '\n' ' ')" = "3 7 " ] && ok ||
+    fail "rerun-failed with slots: lines $(field "$WORK/r.h5" line | tr '\n' ' ')"
+"$MPIBATCH" logs "$WORK/logs-stream" 1 >"$WORK/got.txt"
+printf 't5-1\nt5-2\nt5-3\ne5-1\ne5-2\ne5-3\n' | cmp -s - "$WORK/got.txt" && ok ||
+    fail "the rerun's task 1 (line 7): $(cat "$WORK/got.txt")"
+
 finish

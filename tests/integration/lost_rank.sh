@@ -53,4 +53,13 @@ printf 'sleep 5\nsleep 5\nsleep 5\n' >"$WORK/long.txt"
 mb 3 exec --commands "$WORK/long.txt" --heartbeat 2 --out "$WORK/long.h5" --quiet \
     2>"$WORK/err.txt" && ok || fail "long commands with --heartbeat 2: $(head -c 600 "$WORK/err.txt")"
 
+# So is a worker inside a long task of a kernel that runs in the rank: the
+# sleeper naps in turns and sends its heartbeats between them; euler's
+# block sum gives its turns between slices of its terms (1.5e9 terms a
+# block: seconds of arithmetic, more on a loaded machine).
+mb 3 sleep --tasks 3 --seconds 5 --heartbeat 2 --out "$WORK/sleep.h5" --quiet \
+    2>"$WORK/err.txt" && ok || fail "long sleeps with --heartbeat 2: $(head -c 600 "$WORK/err.txt")"
+mb 3 euler --terms 4500000000 --blocks 3 --heartbeat 2 --out "$WORK/euler.h5" --quiet \
+    2>"$WORK/err.txt" && ok || fail "long euler blocks with --heartbeat 2: $(head -c 600 "$WORK/err.txt")"
+
 finish

@@ -15,7 +15,7 @@ UNIT_TESTS = \
 	tests/unit/test_train tests/unit/test_classify tests/unit/test_stage \
 	tests/unit/test_plugin \
 	tests/unit/test_request tests/unit/test_transfer tests/unit/test_upload \
-	tests/unit/test_exec
+	tests/unit/test_exec tests/unit/test_exec_log
 check_PROGRAMS += $(UNIT_TESTS)
 # Each suite runs with a TMPDIR of its own (own_tmp.sh says why).
 LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/unit/own_tmp.sh

@@ -46,7 +46,7 @@ START_TEST(block_sum_matches_slow_sum)
         if (!mb_euler_impl_available((mb_euler_impl)impl))
             continue;
         for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-            mb_dd got = mb_euler_block_sum(cases[c][0], cases[c][1], (mb_euler_impl)impl);
+            mb_dd got = mb_euler_block_sum(cases[c][0], cases[c][1], (mb_euler_impl)impl, NULL);
             mb_dd want = slow_sum(cases[c][0], cases[c][1]);
             /* Terms from 64 on are rounded to double by design: 2^-53 each. */
             ck_assert_msg(fabs(dd_diff(got, want)) <= 0x1p-53 * want.hi,
@@ -60,7 +60,7 @@ END_TEST
 
 START_TEST(empty_block_is_zero)
 {
-    mb_dd z = mb_euler_block_sum(10, 9, MB_EULER_AUTO);
+    mb_dd z = mb_euler_block_sum(10, 9, MB_EULER_AUTO, NULL);
     ck_assert(z.hi == 0 && z.lo == 0);
 }
 END_TEST
@@ -99,12 +99,38 @@ START_TEST(blocked_total_is_correctly_rounded)
         for (uint64_t b = 0; b < B; b++) {
             uint64_t f, l;
             mb_euler_block_range(n, B, b, &f, &l);
-            acc = mb_dd_add(acc, mb_euler_block_sum(f, l, (mb_euler_impl)impl));
+            acc = mb_dd_add(acc, mb_euler_block_sum(f, l, (mb_euler_impl)impl, NULL));
         }
         mb_dd exact = mb_euler_exact(n);
         double total = acc.hi + acc.lo;
         double err = fabs((total - exact.hi) - exact.lo);
         ck_assert_msg(err <= 0.5 * (nextafter(total, 2.0) - total), "impl %d: error %g", impl, err);
+    }
+}
+END_TEST
+
+static int ticks;
+static void count_tick(void)
+{
+    ticks++;
+}
+
+/* A block of more than three slices ticks between its slices (a worker's
+ * heartbeats inside one long task), and the ticks leave the sum's bits. */
+START_TEST(long_block_ticks_between_slices)
+{
+    const uint64_t first = 1000, last = first + 3 * MB_EULER_SLICE + 999;
+    for (int impl = MB_EULER_GENERIC; impl <= MB_EULER_AVX512; impl++) {
+        if (!mb_euler_impl_available((mb_euler_impl)impl))
+            continue;
+        ticks = 0;
+        mb_dd with = mb_euler_block_sum(first, last, (mb_euler_impl)impl, count_tick);
+        mb_dd without = mb_euler_block_sum(first, last, (mb_euler_impl)impl, NULL);
+        ck_assert_int_eq(ticks, 3);
+        ck_assert(with.hi == without.hi && with.lo == without.lo);
+        ticks = 0;
+        mb_euler_block_sum(first, first + MB_EULER_SLICE / 2, (mb_euler_impl)impl, count_tick);
+        ck_assert_int_eq(ticks, 0);
     }
 }
 END_TEST
@@ -120,6 +146,7 @@ int main(void)
     tcase_add_test(tc, exact_matches_direct_sum_for_small_n);
     tcase_add_test(tc, exact_limit);
     tcase_add_test(tc, blocked_total_is_correctly_rounded);
+    tcase_add_test(tc, long_block_ticks_between_slices);
     suite_add_tcase(s, tc);
     return mb_test_run(s);
 }

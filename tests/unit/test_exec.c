@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kernels/exec_log.h"
 #include "kernels/kernels.h"
 #include "mpibatch/job.h"
 #include "mpibatch/source.h"
@@ -529,7 +530,7 @@ START_TEST(logs_per_task)
     write_file("logged.txt", "echo out-0; echo err-0 >&2\n# skip\necho out-1\n", cmds,
                sizeof cmds);
     snprintf(logs, sizeof logs, "%s/logs", dir);
-    run_job(spec_of("commands", cmds, "logs", logs, NULL), &r);
+    run_job(spec_of("commands", cmds, "logs", logs, "log-mode", "files", NULL), &r);
     ck_assert_int_eq(r.setup_rc, MB_OK);
     snprintf(path, sizeof path, "%s/task-000000.out", logs);
     ck_assert_str_eq(slurp(path), "out-0\n");
@@ -541,6 +542,43 @@ START_TEST(logs_per_task)
     ck_assert_str_eq(slurp(path), "");
     ck_assert_int_eq(mb_test_dir_entries(logs), 4);
     ck_assert_int_eq(mb_test_dir_remove(logs), 4);
+    run_free(&r);
+}
+END_TEST
+
+/* The default streamed logs: one log and index for the rank, read back
+ * with the reader of `mpibatch logs`. */
+START_TEST(logs_streamed)
+{
+    char cmds[512], logs[512];
+    run r;
+    mb_exec_log_reader lr;
+    write_file("streamed.txt", "echo out-0; echo err-0 >&2\n# skip\necho out-1; exit 2\n", cmds,
+               sizeof cmds);
+    snprintf(logs, sizeof logs, "%s/logs", dir);
+    run_job(spec_of("commands", cmds, "logs", logs, NULL), &r);
+    ck_assert_int_eq(r.setup_rc, MB_OK);
+    ck_assert_int_eq(mb_exec_log_read(logs, &lr), MB_OK);
+    ck_assert_uint_eq(lr.n, 2);
+    ck_assert_uint_eq(lr.e[0].line, 1);
+    ck_assert_uint_eq(lr.e[1].line, 3);
+    ck_assert_int_eq(lr.e[0].failed, 0);
+    ck_assert_int_eq(lr.e[1].failed, 1);
+    ck_assert_int_eq(lr.e[1].exit_status, 2);
+    char *out = NULL, *cmd, *why;
+    size_t len;
+    FILE *fp = open_memstream(&out, &len);
+    ck_assert_int_eq(mb_exec_log_print(&lr, &lr.e[0], MB_EXEC_LOG_OUT | MB_EXEC_LOG_ERR, fp), MB_OK);
+    fclose(fp);
+    ck_assert_str_eq(out, "out-0\nerr-0\n");
+    free(out);
+    ck_assert_int_eq(mb_exec_log_describe(&lr, &lr.e[1], &cmd, &why), MB_OK);
+    ck_assert_str_eq(cmd, "echo out-1; exit 2");
+    ck_assert_ptr_nonnull(strstr(why, "streamed.txt:3: exit status 2"));
+    free(cmd);
+    free(why);
+    mb_exec_log_reader_free(&lr);
+    ck_assert_int_eq(mb_test_dir_remove(logs), 2); /* rank-0000.log and .idx */
     run_free(&r);
 }
 END_TEST
@@ -594,6 +632,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, leftovers_killed_after_exit);
     tcase_add_test(tc, missing_command_fails_only_its_task);
     tcase_add_test(tc, logs_per_task);
+    tcase_add_test(tc, logs_streamed);
     tcase_add_test(tc, refused_options_and_files);
     suite_add_tcase(s, tc);
     return mb_test_run_mpi(s, &argc, &argv);
