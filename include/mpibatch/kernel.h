@@ -24,8 +24,9 @@ struct mb_source;
  * options.h, and the functions of mpibatch a plug-in may call (error.h,
  * job.h's typed reads, mb_record_set_str, mb_kernel_idle_ms and
  * mb_kernel_idle, clock.h, source.h, batch.h).  It changes
- * whenever any of them changes incompatibly. */
-#define MB_KERNEL_ABI_VERSION 1
+ * whenever any of them changes incompatibly (2: slots, start and wait
+ * joined the kernel struct). */
+#define MB_KERNEL_ABI_VERSION 2
 
 /* A plug-in kernel library (--kernel-lib) states, once at file scope, the
  * version it was compiled against; mpibatch refuses a library built for
@@ -94,6 +95,21 @@ typedef struct mb_kernel {
 
     void (*teardown)(void *state);
 
+    /* Optional, all three or none: several tasks in flight on one rank
+     * (exec's --slots); the schedule then uses them instead of run().
+     * slots: how many tasks this rank may have started and not yet seen
+     * end (at least 1).  start: begin task `task`; its record (zeroed
+     * beforehand) and payload stay valid until wait() reports it.  A
+     * non-MB_OK return fails the task at once, as run() would.  wait:
+     * block until a started task ends, calling mb_kernel_idle() meanwhile
+     * as run() does; set *record to that task's record and return its
+     * outcome as run() would (with mb_error_message() as the reason), or
+     * return MB_OK with *record NULL as soon as mb_kernel_idle() returns
+     * nonzero. */
+    unsigned (*slots)(void *state);
+    mb_err (*start)(void *state, uint64_t task, mb_payload payload, double *record);
+    mb_err (*wait)(void *state, double **record);
+
     /* MB_KERNEL_LONG_TASKS: tasks take seconds or more (commands).  Chunks
      * then default to one task, workers hold none queued until chunk times
      * are known to be short, and in the dynamic schedule rank 0 only hands
@@ -119,8 +135,10 @@ int mb_kernel_idle_ms(void);
  * task returns.  A task that computes for long (longer than --heartbeat)
  * calls it too, every few milliseconds: on a dynamic worker it sends the
  * heartbeats that keep the rank from being taken as lost (a clock read
- * when none is due). */
-void mb_kernel_idle(void);
+ * when none is due).  Nonzero: the schedule has work for a free slot, so
+ * a kernel's wait() should return at once (with *record NULL); a task
+ * that computes may ignore it. */
+int mb_kernel_idle(void);
 
 /* Store s in `words` slots of a record, NUL-padded; returns 0 if s needed
  * more than 8 * words - 1 bytes (then nothing is stored). */

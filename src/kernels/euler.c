@@ -59,13 +59,20 @@ static uint64_t euler_ntasks(void *state)
     return ((euler_state *)state)->blocks;
 }
 
+/* The block sum's tick: the schedule's turn (mb_kernel_idle's answer,
+ * work for a free slot, is for kernels with slots only). */
+static void euler_tick(void)
+{
+    mb_kernel_idle();
+}
+
 static mb_err euler_run(void *state, uint64_t task, mb_payload payload, double *rec)
 {
     euler_state *s = state;
     uint64_t first, last;
     mb_euler_block_range(s->terms, s->blocks, task, &first, &last);
     /* A long block still gives the schedule its turns (heartbeats). */
-    mb_dd sum = mb_euler_block_sum(first, last, s->impl, mb_kernel_idle);
+    mb_dd sum = mb_euler_block_sum(first, last, s->impl, euler_tick);
     rec[0] = (double)first;
     rec[1] = (double)last;
     rec[2] = sum.hi;

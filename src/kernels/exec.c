@@ -5,19 +5,24 @@
  * process it started.  The MPI process never forks: a small helper,
  * mpibatch-spawn (exec_spawn.h), started once per rank, forks the commands
  * and reports their ends, so a command's peak memory is its own.  The rank
- * waits in one poll() on the helper's socket and the command's pipes, the
- * timeout being the poll's; on rank 0 the poll also wakes for the
- * schedule's turns (mb_kernel_idle), so rank 0 runs commands too.  Standard output and error come back through pipes:
+ * supervises up to --slots commands (start/wait of kernel.h) in one poll()
+ * on the helper's socket and the commands' pipes, the nearest timeout
+ * being the poll's; the poll also wakes for the schedule's turns
+ * (mb_kernel_idle), so rank 0 runs commands too.  With --cores-per-task
+ * and --gpus-per-task each command gets cores and devices of its own and
+ * waits, in file order, until they are free.  Standard output and error
+ * come back through pipes:
  * the first bytes of the output are kept in the record, the last line of
  * the error output goes into a failed task's reason, and --logs writes
  * both in full: appended to one log per rank (exec_log.h), or with
  * --log-mode files one file each per task.
  */
-#define _GNU_SOURCE /* pipe2, F_SETPIPE_SZ, strsignal */
+#define _GNU_SOURCE /* pipe2, F_SETPIPE_SZ, strsignal, sched_getaffinity */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -74,22 +79,36 @@ typedef struct exec_state {
     mb_exec_rerun rerun;     /* --rerun-failed (rank 0): the lines to run */
     double timeout, grace;
     mb_url_opts url;
-    char **envp;             /* environment of every task; envp[0] is MB_TASK_ID */
-    char env_task[40], env_rank[32], env_nranks[32], env_host[MPI_MAX_PROCESSOR_NAME + 8];
+    char **envp;             /* the helper's, which every command inherits */
+    char env_rank[32], env_nranks[32], env_host[MPI_MAX_PROCESSOR_NAME + 8];
     mb_field fields[NFIELDS];
     pid_t helper;            /* this rank's mpibatch-spawn */
     int sock;                /* its socket, -1 when it is not running */
     uint64_t started;        /* commands started: the helper's tags */
+    unsigned slots;          /* --slots: commands under supervision at once */
+    long cores, gpus;        /* --cores-per-task, --gpus-per-task (0: none) */
+    int ncpus, *cpus;        /* the CPUs this rank may use (its affinity) */
+    int ndevs;               /* the devices of --gpus or CUDA_VISIBLE_DEVICES */
+    char **devs, *devlist;
+    unsigned char *cpu_used, *dev_used;
+    struct running **live;   /* commands given by start(), oldest first */
+    size_t nlive, caplive;
+    struct pollfd *pfd;      /* supervise()'s, for the socket and 2 pipes per command */
+    size_t cappfd;
+    double idle_at;          /* of the next mb_kernel_idle() */
     /* rank 0, in task order */
     uint64_t tasks, failed, timed_out;
     double wall_total, wall_max, rss_max;
 } exec_state;
 
 /* The source: the lines source with blank and comment lines left out and
- * every task's line tagged with its line number. */
+ * every task's line tagged with its line number.  A "#mpibatch cores=N
+ * gpus=G" directive goes into the payload of the next task, before its
+ * line and a '\n' (a task's line never begins with '#'). */
 typedef struct commands_source {
     const char *file;        /* for messages */
     mb_source lines;
+    mb_buf directive;        /* the directive for the next task, or empty */
     mb_batch raw;            /* lines read, raw[pos..count) not yet looked at */
     uint64_t pos, lineno;    /* lineno: lines consumed so far */
     int at_barrier;          /* the last read stopped at a barrier line */
@@ -113,8 +132,16 @@ typedef struct outcome {
     int spawn_errno;         /* why the command could not start, 0 if it did */
 } outcome;
 
-/* One command under supervision. */
+/* One command under supervision, or waiting for its cores and GPUs. */
 typedef struct running {
+    uint64_t task, lineno;
+    double *rec;             /* its record, written when it ends */
+    char *cmd;               /* the shell command */
+    long cores, gpus;        /* what it asks for */
+    int *mycpus, *mydevs;    /* indexes into the rank's CPUs and devices */
+    int launched;            /* the helper was asked to start it */
+    mb_err fail;             /* it could not start: its outcome, else MB_OK */
+    char *why;               /* and the reason */
     uint64_t tag;
     int fds[2];              /* read ends of its stdout and stderr, -1 at their end */
     int logs[2];             /* --log-mode files: its files, or -1 */
@@ -122,13 +149,24 @@ typedef struct running {
     mb_exec_log_attempt attempt;  /* its place in that log */
     double start, end;       /* mb_clock_now() at the request and at the report of its end */
     double deadline, kill_at;  /* of SIGTERM (--timeout) and SIGKILL (--grace) */
-    double idle_at;          /* of the next mb_kernel_idle() */
     int done;                /* the helper reported its end */
     outcome o;
 } running;
 
 static mb_err helper_start(exec_state *s);
 static mb_err dry_run(exec_state *s, MPI_Comm comm);
+
+/* Room for one more live command; 0 when out of memory. */
+static int grow_live(exec_state *s)
+{
+    size_t cap = s->caplive ? 2 * s->caplive : 8;
+    struct running **p = realloc(s->live, cap * sizeof *p);
+    if (!p)
+        return 0;
+    s->live = p;
+    s->caplive = cap;
+    return 1;
+}
 
 static const mb_option exec_options[] = {
     {.name = "commands", .type = MB_OPT_STR, .meta = "FILE",
@@ -150,6 +188,14 @@ static const mb_option exec_options[] = {
     {.name = "log-mode", .type = MB_OPT_ENUM, .defval = "stream", .choices = "stream|files",
      .meta = "MODE",
      .help = "stream: each rank appends to DIR/rank-NNNN.log (+ .idx); files: DIR/task-NNNNNN.out and .err"},
+    {.name = "slots", .type = MB_OPT_STR, .defval = "1", .meta = "S",
+     .help = "commands a rank runs at once; 'auto': its cores / --cores-per-task"},
+    {.name = "cores-per-task", .type = MB_OPT_INT, .defval = "0", .min = 0, .max = 65536,
+     .meta = "C", .help = "pin each command to C cores of its rank's (OMP_NUM_THREADS, MB_CPUS)"},
+    {.name = "gpus-per-task", .type = MB_OPT_INT, .defval = "0", .min = 0, .max = 65536,
+     .meta = "G", .help = "give each command G devices of its own (CUDA_VISIBLE_DEVICES)"},
+    {.name = "gpus", .type = MB_OPT_STR, .meta = "LIST",
+     .help = "the devices for --gpus-per-task (default: $CUDA_VISIBLE_DEVICES)"},
     {0}
 };
 
@@ -185,12 +231,13 @@ static int is_private(const char *var)
 }
 
 /* The tasks' environment: ours without the job's private variables, and
- * the four MB_ variables in front (MB_TASK_ID is rewritten per task). */
+ * three MB_ variables in front (each command gets MB_TASK_ID and its
+ * resources' variables from its request, command_env). */
 static mb_err make_env(exec_state *s, MPI_Comm comm)
 {
     int rank, size, len;
     char host[MPI_MAX_PROCESSOR_NAME] = "";
-    size_t n = 0, k = 4;
+    size_t n = 0, k = 3;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
     MPI_Get_processor_name(host, &len);
@@ -199,12 +246,11 @@ static mb_err make_env(exec_state *s, MPI_Comm comm)
     snprintf(s->env_host, sizeof s->env_host, "MB_HOST=%s", host);
     while (environ[n])
         n++;
-    if (!(s->envp = calloc(n + 5, sizeof *s->envp)))
+    if (!(s->envp = calloc(n + 4, sizeof *s->envp)))
         return mb_error_set(MB_ERR_NOMEM, "out of memory for the tasks' environment");
-    s->envp[0] = s->env_task;
-    s->envp[1] = s->env_rank;
-    s->envp[2] = s->env_nranks;
-    s->envp[3] = s->env_host;
+    s->envp[0] = s->env_rank;
+    s->envp[1] = s->env_nranks;
+    s->envp[2] = s->env_host;
     for (size_t i = 0; i < n; i++)
         if (!is_private(environ[i]))
             s->envp[k++] = environ[i];
@@ -256,6 +302,64 @@ static mb_err check_options(exec_state *s, const mb_job *job)
     return mb_commands_template_init(&s->tmpl, tmpl, colsep);
 }
 
+/* The CPUs of this rank's affinity, and the device list. */
+static mb_err find_resources(exec_state *s, const char *gpus)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return mb_error_set(MB_ERR_IO, "cannot read this rank's CPU affinity: %s", strerror(errno));
+    if (!(s->cpus = malloc((size_t)CPU_COUNT(&set) * sizeof *s->cpus)) ||
+        !(s->cpu_used = calloc((size_t)CPU_COUNT(&set), 1)))
+        return mb_error_set(MB_ERR_NOMEM, "out of memory");
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &set))
+            s->cpus[s->ncpus++] = c;
+    if (!gpus)
+        gpus = getenv("CUDA_VISIBLE_DEVICES");
+    if (!gpus || !*gpus)
+        return MB_OK;
+    size_t n = 1;
+    for (const char *p = gpus; *p; p++)
+        n += *p == ',';
+    if (!(s->devlist = strdup(gpus)) || !(s->devs = calloc(n, sizeof *s->devs)) ||
+        !(s->dev_used = calloc(n, 1)))
+        return mb_error_set(MB_ERR_NOMEM, "out of memory");
+    for (char *save = NULL, *t = strtok_r(s->devlist, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        s->devs[s->ndevs++] = t;
+    return MB_OK;
+}
+
+/* --slots, --cores-per-task and --gpus-per-task against this rank's
+ * CPUs and devices. */
+static mb_err check_resources(exec_state *s, const mb_job *job)
+{
+    const char *slots = mb_job_str(job, "slots");
+    char *end;
+    mb_err rc = find_resources(s, mb_job_str(job, "gpus"));
+    if (rc != MB_OK)
+        return rc;
+    s->cores = (long)mb_job_int(job, "cores-per-task");
+    s->gpus = (long)mb_job_int(job, "gpus-per-task");
+    if (s->cores > s->ncpus)
+        return mb_error_set(MB_ERR_USAGE, "'cores-per-task' %ld is more than the %d cores this "
+                            "rank may use", s->cores, s->ncpus);
+    if (s->gpus > s->ndevs)
+        return mb_error_set(MB_ERR_USAGE, "'gpus-per-task' %ld is more than the %d devices of %s",
+                            s->gpus, s->ndevs, mb_job_str(job, "gpus") ? "'gpus'"
+                                                                      : "CUDA_VISIBLE_DEVICES");
+    if (strcmp(slots, "auto") == 0) {
+        s->slots = (unsigned)(s->ncpus / (s->cores > 0 ? s->cores : 1));
+        return MB_OK;
+    }
+    errno = 0;
+    long v = strtol(slots, &end, 10);
+    if (errno || end == slots || *end || v < 1 || v > 100000)
+        return mb_error_set(MB_ERR_USAGE, "'slots' must be 'auto' or a whole number from 1 to "
+                            "100000, not '%s'", slots);
+    s->slots = (unsigned)v;
+    return MB_OK;
+}
+
 /* The log directory, and in stream mode this rank's log under the run id
  * of rank 0's clock (the same on every rank: collective). */
 static mb_err open_logs(exec_state *s, const mb_job *job, MPI_Comm comm)
@@ -294,6 +398,8 @@ static mb_err exec_setup(const mb_job *job, MPI_Comm comm, void **state)
     s->out = job->out;
     s->timeout = mb_job_num(job, "timeout");
     s->grace = mb_job_num(job, "grace");
+    if ((rc = check_resources(s, job)) != MB_OK)
+        return rc;
     mb_url_opts_from_spec(job->spec, &s->url);
     layout(s);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job->spec, "dry-run")))
@@ -366,7 +472,8 @@ static mb_err skip_to_task(commands_source *c, mb_commands_kind *kind)
         const uint64_t *off = c->raw.offsets;
         const char *line = c->raw.bytes.data + off[c->pos];
         size_t len = off[c->pos + 1] - off[c->pos];
-        if (mb_commands_classify(line, len, kind) != MB_OK)
+        mb_directive d;
+        if (mb_commands_parse(line, len, kind, &d) != MB_OK)
             return mb_error_set(MB_ERR_INPUT, "%s:%llu: %s", c->file,
                                 (unsigned long long)c->lineno + 1, mb_error_message());
         int pick = 1;
@@ -374,9 +481,19 @@ static mb_err skip_to_task(commands_source *c, mb_commands_kind *kind)
             mb_err rc = rerun_pick(c, line, len, &pick);
             if (rc != MB_OK)
                 return rc;
+            if (!pick) /* its directive goes with it */
+                c->directive.len = 0;
         }
-        if (*kind != MB_LINE_SKIP && pick)
+        if ((*kind == MB_LINE_TASK && pick) || *kind == MB_LINE_BARRIER)
             return MB_OK;
+        if (*kind == MB_LINE_RESOURCES) { /* for the next task line */
+            c->directive.len = 0;
+            mb_err rc = mb_buf_append(&c->directive, line, len);
+            if (rc == MB_OK)
+                rc = mb_buf_append(&c->directive, "\n", 1);
+            if (rc != MB_OK)
+                return rc;
+        }
         c->pos++;
         c->lineno++;
     }
@@ -405,10 +522,12 @@ static mb_err commands_read(void *state, uint64_t max, mb_batch *out)
         mb_commands_tag(++c->lineno, tag);
         c->tagged.len = 0;
         if ((rc = mb_buf_append(&c->tagged, tag, sizeof tag)) != MB_OK ||
+            (rc = mb_buf_append(&c->tagged, c->directive.data, c->directive.len)) != MB_OK ||
             (rc = mb_buf_append(&c->tagged, c->raw.bytes.data + off[c->pos],
                                 off[c->pos + 1] - off[c->pos])) != MB_OK ||
             (rc = mb_batch_add(out, c->tagged.data, c->tagged.len)) != MB_OK)
             return rc;
+        c->directive.len = 0;
         c->pos++;
         c->next += c->rerun != NULL;
     }
@@ -428,6 +547,7 @@ static void commands_close(void *state)
     mb_source_close(&c->lines);
     mb_batch_free(&c->raw);
     mb_buf_free(&c->tagged);
+    mb_buf_free(&c->directive);
     free(c);
 }
 
@@ -499,6 +619,24 @@ static mb_err exec_open_source(void *state, const mb_job *job, mb_source *src)
     return MB_OK;
 }
 
+/* A payload's line may begin with the resources directive that applies
+ * to it and a '\n' (a task's line never begins with '#'): parse it into
+ * *d (else -1s) and leave *line, *len at the task's line; 0 if it is bad. */
+static int split_directive(const char **line, size_t *len, mb_directive *d)
+{
+    mb_commands_kind kind;
+    d->cores = d->gpus = -1;
+    if (*len == 0 || (*line)[0] != '#')
+        return 1;
+    const char *nl = memchr(*line, '\n', *len);
+    if (!nl || mb_commands_parse(*line, (size_t)(nl - *line), &kind, d) != MB_OK ||
+        kind != MB_LINE_RESOURCES)
+        return 0;
+    *len -= (size_t)(nl + 1 - *line);
+    *line = nl + 1;
+    return 1;
+}
+
 /* --dry-run: rank 0 prints the command of every task, in task order, as
  * a run would build it, and nothing runs.  A line whose command cannot be
  * built is reported on stderr (FILE:LINE) and makes it MB_ERR_TASKS. */
@@ -521,8 +659,10 @@ static mb_err dry_run(exec_state *s, MPI_Comm comm)
             const char *line = "";
             size_t len = 0;
             char *cmd;
+            mb_directive d;
             mb_commands_untag(b.bytes.data + b.offsets[i], b.offsets[i + 1] - b.offsets[i],
                               &lineno, &line, &len);
+            split_directive(&line, &len, &d); /* read here: well-formed */
             mb_err st = mb_commands_expand(&s->tmpl, task + 1, line, len, &cmd);
             if (st == MB_OK) {
                 printf("%s\n", cmd);
@@ -631,7 +771,7 @@ static mb_err helper_start(exec_state *s)
     posix_spawnattr_setpgroup(&attr, 0);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
                                         POSIX_SPAWN_SETPGROUP);
-    err = posix_spawn(&s->helper, path, &fa, &attr, argv, s->envp + 1);
+    err = posix_spawn(&s->helper, path, &fa, &attr, argv, s->envp);
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     close(sv[1]);
@@ -655,15 +795,16 @@ static void helper_stop(exec_state *s)
         ;
 }
 
-/* Ask the helper to start r's command, its output into two new pipes. */
-static mb_err command_start(exec_state *s, running *r, char *cmd)
+/* Ask the helper to start r's command with the variables env[0..env_len)
+ * (NUL-terminated each), its output into two new pipes. */
+static mb_err command_start(exec_state *s, running *r, char *env, size_t env_len)
 {
     int outp[2] = {-1, -1}, errp[2] = {-1, -1};
     char ctl[CMSG_SPACE(2 * sizeof(int))];
-    size_t env_len = strlen(s->env_task) + 1, cmd_len = strlen(cmd);
+    size_t cmd_len = strlen(r->cmd);
     mb_spawn_req req = {.type = MB_SPAWN_START, .tag = r->tag, .env_len = (uint32_t)env_len,
                         .cmd_len = (uint32_t)cmd_len};
-    struct iovec iov[3] = {{&req, sizeof req}, {s->env_task, env_len}, {cmd, cmd_len}};
+    struct iovec iov[3] = {{&req, sizeof req}, {env, env_len}, {r->cmd, cmd_len}};
     struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 3, .msg_control = ctl,
                          .msg_controllen = sizeof ctl};
     mb_err rc = MB_OK;
@@ -697,6 +838,143 @@ out:
         close_fd(errp[i]);
     }
     return rc;
+}
+
+/* Append "NAME=" and the n indexes of idx into names (ints or strings),
+ * comma-separated, and the NUL. */
+static mb_err env_list(mb_buf *env, const char *name, const int *idx, long n, const int *nums,
+                       char *const *names)
+{
+    char item[32];
+    mb_err rc = mb_buf_append(env, name, strlen(name));
+    for (long i = 0; rc == MB_OK && i < n; i++) {
+        if (nums)
+            snprintf(item, sizeof item, "%s%d", i ? "," : "", nums[idx[i]]);
+        else
+            snprintf(item, sizeof item, "%s%.30s", i ? "," : "", names[idx[i]]);
+        rc = mb_buf_append(env, item, strlen(item));
+    }
+    return rc == MB_OK ? mb_buf_append(env, "", 1) : rc;
+}
+
+/* The variables of r's command: MB_TASK_ID, and for its cores MB_CPUS
+ * (which mpibatch-spawn pins it to) and OMP_NUM_THREADS, for its devices
+ * CUDA_VISIBLE_DEVICES. */
+static mb_err command_env(const exec_state *s, const running *r, mb_buf *env)
+{
+    char var[64];
+    mb_err rc;
+    snprintf(var, sizeof var, "MB_TASK_ID=%llu", (unsigned long long)r->task);
+    rc = mb_buf_append(env, var, strlen(var) + 1);
+    if (rc == MB_OK && r->cores > 0) {
+        snprintf(var, sizeof var, "OMP_NUM_THREADS=%ld", r->cores);
+        if ((rc = mb_buf_append(env, var, strlen(var) + 1)) == MB_OK)
+            rc = env_list(env, "MB_CPUS=", r->mycpus, r->cores, s->cpus, NULL);
+    }
+    if (rc == MB_OK && r->gpus > 0)
+        rc = env_list(env, "CUDA_VISIBLE_DEVICES=", r->mydevs, r->gpus, NULL, s->devs);
+    return rc;
+}
+
+/* Take r's cores and devices if enough are free now; 0 if not. */
+static int claim(exec_state *s, running *r)
+{
+    long freec = 0, freed = 0, k = 0;
+    for (int i = 0; i < s->ncpus; i++)
+        freec += !s->cpu_used[i];
+    for (int i = 0; i < s->ndevs; i++)
+        freed += !s->dev_used[i];
+    if (freec < r->cores || freed < r->gpus)
+        return 0;
+    for (int i = 0; k < r->cores; i++)
+        if (!s->cpu_used[i]) {
+            s->cpu_used[i] = 1;
+            r->mycpus[k++] = i;
+        }
+    k = 0;
+    for (int i = 0; k < r->gpus; i++)
+        if (!s->dev_used[i]) {
+            s->dev_used[i] = 1;
+            r->mydevs[k++] = i;
+        }
+    r->launched = 1;
+    return 1;
+}
+
+/* Open r's log files (--log-mode files) or begin its attempt in the
+ * rank's log (stream), and have the helper start its command. */
+static mb_err launch(exec_state *s, running *r)
+{
+    mb_buf env = {0};
+    mb_err rc = MB_OK;
+    int err;
+    r->tag = s->started++;
+    for (int i = 0; rc == MB_OK && s->log_files && i < 2; i++)
+        if ((r->logs[i] = open_log(s, r->task, i == 0 ? "out" : "err")) < 0)
+            rc = mb_error_set(MB_ERR_IO, "%s:%llu: cannot create its log in '%s': %s", s->file,
+                              (unsigned long long)r->lineno, s->logs, strerror(errno));
+    if (rc == MB_OK && s->sock < 0)
+        rc = helper_start(s);
+    if (rc == MB_OK)
+        rc = command_env(s, r, &env);
+    if (rc == MB_OK && s->log &&
+        (err = mb_exec_log_begin(s->log, &r->attempt, r->task, r->lineno, r->cmd)) != 0)
+        rc = mb_error_set(MB_ERR_IO, "%s:%llu: cannot write its log in '%s': %s", s->file,
+                          (unsigned long long)r->lineno, s->logs, strerror(err));
+    else if (rc == MB_OK && s->log)
+        r->log = s->log;
+    if (rc == MB_OK)
+        rc = command_start(s, r, env.data, env.len);
+    mb_buf_free(&env);
+    r->deadline = s->timeout > 0 ? r->start + s->timeout : INFINITY;
+    r->kill_at = INFINITY;
+    return rc;
+}
+
+/* r ends without running: its outcome is the error just set. */
+static void fail_now(running *r, mb_err rc)
+{
+    r->fail = rc;
+    r->done = 1;
+    free(r->why);
+    r->why = strdup(mb_error_message());
+}
+
+/* Start the commands waiting for cores or devices, oldest first, while
+ * theirs are free. */
+static void start_waiting(exec_state *s)
+{
+    for (size_t k = 0; k < s->nlive; k++) {
+        running *r = s->live[k];
+        mb_err rc;
+        if (r->launched)
+            continue;
+        if (!claim(s, r))
+            return;
+        if ((rc = launch(s, r)) != MB_OK)
+            fail_now(r, rc);
+    }
+}
+
+/* Forget live[k]: its cores and devices are free again. */
+static void running_drop(exec_state *s, size_t k)
+{
+    running *r = s->live[k];
+    for (long i = 0; r->launched && i < r->cores; i++)
+        s->cpu_used[r->mycpus[i]] = 0;
+    for (long i = 0; r->launched && i < r->gpus; i++)
+        s->dev_used[r->mydevs[i]] = 0;
+    for (int i = 0; i < 2; i++) {
+        close_fd(r->logs[i]);
+        close_fd(r->fds[i]);
+    }
+    free(r->cmd);
+    free(r->mycpus);
+    free(r->mydevs);
+    free(r->why);
+    free(r);
+    memmove(s->live + k, s->live + k + 1, (s->nlive - k - 1) * sizeof *s->live);
+    s->nlive--;
 }
 
 /* Ask the helper to signal r's process group. */
@@ -799,50 +1077,71 @@ static int drain_ready(running *r)
     return any;
 }
 
-/* One message from the helper: the end of r's command.  An end of the
+/* The helper died: every command it ran fails. */
+static void helper_lost(exec_state *s)
+{
+    helper_stop(s);
+    mb_error_set(MB_ERR_INTERNAL, "%s ended unexpectedly", MB_SPAWN_PROGRAM);
+    for (size_t k = 0; k < s->nlive; k++)
+        if (s->live[k]->launched && !s->live[k]->done)
+            fail_now(s->live[k], MB_ERR_INTERNAL);
+}
+
+/* One message from the helper: the end of a command.  An end of the
  * socket means the helper died; the next command starts a new one. */
-static mb_err helper_message(exec_state *s, running *r)
+static mb_err helper_message(exec_state *s)
 {
     mb_spawn_done d;
     ssize_t n = recv(s->sock, &d, sizeof d, 0);
     if (n < 0 && errno == EINTR)
         return MB_OK;
     if (n != (ssize_t)sizeof d || d.type != MB_SPAWN_DONE) {
-        helper_stop(s);
-        return mb_error_set(MB_ERR_INTERNAL, "%s ended unexpectedly", MB_SPAWN_PROGRAM);
+        helper_lost(s);
+        return MB_OK;
     }
-    if (d.tag != r->tag)
-        return mb_error_set(MB_ERR_INTERNAL, "%s reported command %llu, not %llu",
-                            MB_SPAWN_PROGRAM, (unsigned long long)d.tag,
-                            (unsigned long long)r->tag);
-    r->end = mb_clock_now();
-    r->done = 1;
-    r->o.spawn_errno = d.err;
-    r->o.status = d.status;
-    r->o.ru = d.ru;
-    return MB_OK;
+    for (size_t k = 0; k < s->nlive; k++) {
+        running *r = s->live[k];
+        if (!r->launched || r->done || r->tag != d.tag)
+            continue;
+        r->end = mb_clock_now();
+        r->done = 1;
+        r->o.spawn_errno = d.err;
+        r->o.status = d.status;
+        r->o.ru = d.ru;
+        return MB_OK;
+    }
+    return mb_error_set(MB_ERR_INTERNAL, "%s reported command %llu, which is not running",
+                        MB_SPAWN_PROGRAM, (unsigned long long)d.tag);
 }
 
-/* Milliseconds until r's next deadline (the timeout, the end of the
- * grace, or the schedule's next turn), -1 for none. */
-static int wait_ms(const running *r, double now)
+/* Milliseconds until the next deadline of a running command (its
+ * timeout, the end of its grace), the schedule's next turn or the stop
+ * poll's, -1 for none. */
+static int wait_ms(const exec_state *s, double now)
 {
-    /* A drain's end of grace and the stop poll's turns too (stop.h). */
-    double next = fmin(fmin(fmin(r->deadline, r->kill_at), r->idle_at), now + mb_stop_due_in());
+    double next = fmin(s->idle_at, now + mb_stop_due_in());
+    for (size_t k = 0; k < s->nlive; k++)
+        if (s->live[k]->launched && !s->live[k]->done)
+            next = fmin(next, fmin(s->live[k]->deadline, s->live[k]->kill_at));
     if (isinf(next))
         return -1;
     return next <= now ? 0 : (int)fmin(ceil((next - now) * 1000), 1e9);
 }
 
 /* The schedule's turn (rank 0 answers the other ranks, progress is drawn)
- * when it is due. */
-static void idle_turn(running *r, double now)
+ * when it is due; nonzero when the schedule wants wait() to return. */
+static int idle_turn(exec_state *s, double now)
 {
-    int ms = mb_kernel_idle_ms();
-    if (ms < 0 || now < r->idle_at)
-        return;
-    mb_kernel_idle();
-    r->idle_at = mb_clock_now() + ms / 1000.0;
+    int ms = mb_kernel_idle_ms(), more;
+    if (ms < 0) {
+        s->idle_at = INFINITY;
+        return 0;
+    }
+    if (now < s->idle_at)
+        return 0;
+    more = mb_kernel_idle();
+    s->idle_at = mb_clock_now() + ms / 1000.0;
+    return more;
 }
 
 /* At the timeout, SIGTERM to the command's group; after the grace, SIGKILL. */
@@ -861,40 +1160,45 @@ static mb_err enforce_timeout(exec_state *s, running *r, double now)
     return MB_OK;
 }
 
-/* Wait on the helper's socket and the command's pipes until the helper
- * reports the command's end, enforcing the timeout meanwhile; then read
- * what the pipes already hold.  A process that left the command's group
- * could hold them open and write forever, hence no waiting for their end
- * and a bound on the reads. */
-static mb_err supervise(exec_state *s, running *r)
+/* One wait in poll() on the helper's socket and the running commands'
+ * pipes, until output, an end or a deadline; then the timeouts and a
+ * drain's kills. */
+static mb_err supervise(exec_state *s)
 {
+    size_t n = 1, want = 1 + 2 * s->nlive;
     mb_err rc = MB_OK;
-    r->deadline = s->timeout > 0 ? r->start + s->timeout : INFINITY;
-    r->kill_at = INFINITY;
-    r->idle_at = mb_kernel_idle_ms() < 0 ? INFINITY : r->start;
-    while (rc == MB_OK && !r->done) {
-        struct pollfd p[3] = {{.fd = s->sock, .events = POLLIN},
-                              {.fd = r->fds[0], .events = POLLIN},
-                              {.fd = r->fds[1], .events = POLLIN}};
-        if (poll(p, 3, wait_ms(r, mb_clock_now())) < 0 && errno != EINTR)
-            return mb_error_set(MB_ERR_INTERNAL, "poll: %s", strerror(errno));
+    if (want > s->cappfd) {
+        struct pollfd *p = realloc(s->pfd, want * sizeof *p);
+        if (!p)
+            return mb_error_set(MB_ERR_NOMEM, "out of memory supervising commands");
+        s->pfd = p;
+        s->cappfd = want;
+    }
+    s->pfd[0] = (struct pollfd){.fd = s->sock, .events = POLLIN};
+    for (size_t k = 0; k < s->nlive; k++)
         for (int i = 0; i < 2; i++)
-            if (p[i + 1].revents & (POLLIN | POLLHUP | POLLERR))
-                read_stream(r, i);
-        if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
-            rc = helper_message(s, r);
-        if (rc == MB_OK && !r->done)
-            rc = enforce_timeout(s, r, mb_clock_now());
-        if (rc == MB_OK && !r->done && !r->o.stopped && mb_stop_kill_due()) {
+            s->pfd[n++] = (struct pollfd){.fd = s->live[k]->launched ? s->live[k]->fds[i] : -1,
+                                          .events = POLLIN};
+    if (poll(s->pfd, n, wait_ms(s, mb_clock_now())) < 0 && errno != EINTR)
+        return mb_error_set(MB_ERR_INTERNAL, "poll: %s", strerror(errno));
+    for (size_t k = 0; k < s->nlive; k++)
+        for (int i = 0; i < 2; i++)
+            if (s->pfd[1 + 2 * k + (size_t)i].revents & (POLLIN | POLLHUP | POLLERR))
+                read_stream(s->live[k], i);
+    if (s->pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
+        rc = helper_message(s);
+    int kill_due = mb_stop_kill_due();
+    for (size_t k = 0; rc == MB_OK && k < s->nlive; k++) {
+        running *r = s->live[k];
+        if (!r->launched || r->done)
+            continue;
+        rc = enforce_timeout(s, r, mb_clock_now());
+        if (rc == MB_OK && !r->o.stopped && kill_due) {
             /* The job is stopping and this command's grace is over. */
             r->o.stopped = 1;
             rc = command_signal(s, r, SIGKILL);
         }
-        if (rc == MB_OK && !r->done)
-            idle_turn(r, mb_clock_now());
     }
-    for (int i = 0; rc == MB_OK && i < 1024 && drain_ready(r); i++)
-        ;
     return rc;
 }
 
@@ -950,70 +1254,74 @@ static mb_err judge(const exec_state *s, uint64_t lineno, const outcome *o, doub
 
 /* The end of r's attempt in the log: how it ended and, when it failed,
  * why (the message of rc).  Returns rc, or the log's write error. */
-static mb_err end_attempt(exec_state *s, running *r, uint64_t lineno, const double *rec,
-                          mb_err rc)
+static mb_err end_attempt(exec_state *s, running *r, mb_err rc)
 {
-    mb_exec_log_end e = {.exit_status = (int64_t)rec[O_EXIT], .signal = (int64_t)rec[O_SIGNAL],
-                         .timed_out = r->o.timed_out, .failed = rc != MB_OK,
-                         .seconds = r->end - r->start,
+    mb_exec_log_end e = {.exit_status = (int64_t)r->rec[O_EXIT],
+                         .signal = (int64_t)r->rec[O_SIGNAL], .timed_out = r->o.timed_out,
+                         .failed = rc != MB_OK, .seconds = r->end - r->start,
                          .reason = rc != MB_OK ? mb_error_message() : NULL};
     int err = mb_exec_log_end_attempt(r->log, &r->attempt, &e);
     if (err && rc == MB_OK)
         return mb_error_set(MB_ERR_IO, "%s:%llu: cannot write its log in '%s': %s", s->file,
-                            (unsigned long long)lineno, s->logs, strerror(err));
+                            (unsigned long long)r->lineno, s->logs, strerror(err));
     return rc;
 }
 
-static mb_err run_command(exec_state *s, uint64_t task, uint64_t lineno, char *cmd,
-                          double *rec)
+/* Queue the command of task `task` (line lineno, which asked for d) and
+ * start it now if nothing waits before it and its cores and devices are
+ * free. */
+static mb_err command_add(exec_state *s, uint64_t task, uint64_t lineno, const mb_directive *d,
+                          char *cmd, double *rec)
 {
     running *r = calloc(1, sizeof *r);
-    mb_err rc = r ? MB_OK : mb_error_set(MB_ERR_NOMEM, "out of memory");
-    if (rc == MB_OK) {
-        r->tag = s->started++;
-        r->fds[0] = r->fds[1] = r->logs[0] = r->logs[1] = -1;
+    int waiting = 0;
+    mb_err rc = MB_OK;
+    if (!r || (s->nlive == s->caplive && !grow_live(s))) {
+        free(r);
+        free(cmd);
+        return mb_error_set(MB_ERR_NOMEM, "out of memory for a command");
     }
-    for (int i = 0; rc == MB_OK && s->log_files && i < 2; i++)
-        if ((r->logs[i] = open_log(s, task, i == 0 ? "out" : "err")) < 0)
-            rc = mb_error_set(MB_ERR_IO, "%s:%llu: cannot create its log in '%s': %s", s->file,
-                              (unsigned long long)lineno, s->logs, strerror(errno));
-    snprintf(s->env_task, sizeof s->env_task, "MB_TASK_ID=%llu", (unsigned long long)task);
-    if (rc == MB_OK && s->sock < 0)
-        rc = helper_start(s);
-    if (rc == MB_OK && s->log && (errno = mb_exec_log_begin(s->log, &r->attempt, task, lineno,
-                                                            cmd)) != 0)
-        rc = mb_error_set(MB_ERR_IO, "%s:%llu: cannot write its log in '%s': %s", s->file,
-                          (unsigned long long)lineno, s->logs, strerror(errno));
-    else if (rc == MB_OK && s->log)
-        r->log = s->log;
-    if (rc == MB_OK && (rc = command_start(s, r, cmd)) == MB_OK &&
-        (rc = supervise(s, r)) == MB_OK && ended_by_drain(&r->o))
-        r->o.stopped = 1;
-    if (rc == MB_OK)
-        rc = r->o.stopped ? mb_error_set(MB_ERR_STOPPED, "%s:%llu: killed when the job stopped",
-                                         s->file, (unsigned long long)lineno)
-                          : judge(s, lineno, &r->o, r->end - r->start, rec);
-    if (r && r->log)
-        rc = end_attempt(s, r, lineno, rec, rc);
-    for (int i = 0; r && i < 2; i++) {
-        close_fd(r->logs[i]);
-        close_fd(r->fds[i]);
-    }
-    free(r);
+    *r = (running){.task = task, .lineno = lineno, .rec = rec, .cmd = cmd,
+                   .cores = d->cores >= 0 ? d->cores : s->cores,
+                   .gpus = d->gpus >= 0 ? d->gpus : s->gpus,
+                   .fds = {-1, -1}, .logs = {-1, -1}};
+    r->mycpus = calloc((size_t)r->cores + 1, sizeof *r->mycpus);
+    r->mydevs = calloc((size_t)r->gpus + 1, sizeof *r->mydevs);
+    for (size_t k = 0; k < s->nlive; k++)
+        waiting |= !s->live[k]->launched;
+    s->live[s->nlive++] = r;
+    if (!r->mycpus || !r->mydevs)
+        rc = mb_error_set(MB_ERR_NOMEM, "out of memory for a command");
+    else if (r->cores > s->ncpus)
+        rc = mb_error_set(MB_ERR_USAGE, "%s:%llu: asks for %ld cores; this rank may use %d",
+                          s->file, (unsigned long long)lineno, r->cores, s->ncpus);
+    else if (r->gpus > s->ndevs)
+        rc = mb_error_set(MB_ERR_USAGE, "%s:%llu: asks for %ld devices; this rank has %d",
+                          s->file, (unsigned long long)lineno, r->gpus, s->ndevs);
+    else if (!waiting && claim(s, r))
+        rc = launch(s, r);
+    if (rc != MB_OK && r->log) /* its attempt began in the log */
+        rc = end_attempt(s, r, rc);
+    if (rc != MB_OK)
+        running_drop(s, s->nlive - 1);
     return rc;
 }
 
-static mb_err exec_run(void *state, uint64_t task, mb_payload p, double *rec)
+static mb_err exec_start(void *state, uint64_t task, mb_payload p, double *rec)
 {
     exec_state *s = state;
     uint64_t lineno;
     const char *line;
     size_t len;
     char *cmd;
+    mb_directive d = {-1, -1};
     rec[O_EXIT] = -1; /* until the command has run */
     rec[O_SIGNAL] = 0;
     if (!mb_commands_untag(p.data, p.len, &lineno, &line, &len))
         return mb_error_set(MB_ERR_INTERNAL, "task %llu: payload without its line number",
+                            (unsigned long long)task);
+    if (!split_directive(&line, &len, &d))
+        return mb_error_set(MB_ERR_INTERNAL, "task %llu: a bad directive in its payload",
                             (unsigned long long)task);
     rec[O_LINE] = (double)lineno;
     mb_err rc = mb_commands_expand(&s->tmpl, task + 1, line, len, &cmd);
@@ -1022,8 +1330,69 @@ static mb_err exec_run(void *state, uint64_t task, mb_payload p, double *rec)
                             mb_error_message());
     size_t cmdlen = strlen(cmd), room = CMD_WORDS * sizeof *rec - 1;
     mb_record_set_str(rec + O_COMMAND, CMD_WORDS, cmd, cmdlen < room ? cmdlen : room);
-    rc = run_command(s, task, lineno, cmd, rec);
-    free(cmd);
+    return command_add(s, task, lineno, &d, cmd, rec);
+}
+
+/* The outcome of r, which ended; with --log-mode stream the end of its
+ * attempt goes into the log. */
+static mb_err outcome_of(exec_state *s, running *r)
+{
+    mb_err rc;
+    if (r->fail) {
+        rc = mb_error_set(r->fail, "%s", r->why ? r->why : mb_strerror(r->fail));
+    } else {
+        /* A process that left the command's group could hold its pipes
+         * open and write forever: read what they hold now, a bounded
+         * number of times. */
+        for (int i = 0; i < 1024 && drain_ready(r); i++)
+            ;
+        if (!r->o.stopped && ended_by_drain(&r->o))
+            r->o.stopped = 1;
+        rc = r->o.stopped ? mb_error_set(MB_ERR_STOPPED, "%s:%llu: killed when the job stopped",
+                                         s->file, (unsigned long long)r->lineno)
+                          : judge(s, r->lineno, &r->o, r->end - r->start, r->rec);
+    }
+    return r->log ? end_attempt(s, r, rc) : rc;
+}
+
+static mb_err exec_wait(void *state, double **rec)
+{
+    exec_state *s = state;
+    *rec = NULL;
+    for (;;) {
+        start_waiting(s);
+        for (size_t k = 0; k < s->nlive; k++)
+            if (s->live[k]->done) {
+                mb_err rc = outcome_of(s, s->live[k]);
+                *rec = s->live[k]->rec;
+                running_drop(s, k);
+                return rc;
+            }
+        if (s->nlive == 0)
+            return mb_error_set(MB_ERR_INTERNAL, "exec: waiting with no command started");
+        mb_err rc = supervise(s);
+        if (rc != MB_OK)
+            return rc;
+        if (idle_turn(s, mb_clock_now()))
+            return MB_OK;
+    }
+}
+
+static unsigned exec_slots(void *state)
+{
+    return ((exec_state *)state)->slots;
+}
+
+/* One task from start to end (the schedule uses start and wait). */
+static mb_err exec_run(void *state, uint64_t task, mb_payload p, double *rec)
+{
+    double *done = NULL;
+    mb_err rc = exec_start(state, task, p, rec);
+    while (rc == MB_OK && done != rec) {
+        rc = exec_wait(state, &done);
+        if (rc != MB_OK && done != rec && done)
+            rc = MB_OK; /* another task's failure (none runs beside this one) */
+    }
     return rc;
 }
 
@@ -1071,6 +1440,15 @@ static void exec_teardown(void *state)
         return;
     helper_stop(s);
     mb_commands_template_free(&s->tmpl);
+    while (s->nlive > 0)
+        running_drop(s, s->nlive - 1);
+    free(s->live);
+    free(s->pfd);
+    free(s->cpus);
+    free(s->cpu_used);
+    free(s->devs);
+    free(s->dev_used);
+    free(s->devlist);
     mb_exec_log_close(s->log);
     mb_exec_rerun_free(&s->rerun);
     free(s->envp);
@@ -1085,6 +1463,9 @@ const mb_kernel mb_kernel_exec = {
     .fields = exec_fields,
     .open_source = exec_open_source,
     .run = exec_run,
+    .slots = exec_slots,
+    .start = exec_start,
+    .wait = exec_wait,
     .reduce = exec_reduce,
     .summarize = exec_summarize,
     .teardown = exec_teardown,

@@ -11,11 +11,32 @@ static int blank(char c)
     return c == ' ' || c == '\t' || c == '\r';
 }
 
-/* The words after "#mpibatch": each must be a known directive.  New
- * directives are new words here. */
-static mb_err parse_directive(const char *p, size_t n, mb_commands_kind *kind)
+/* One key=value word of a resources directive into d; 0 if it is not one. */
+static int resource_word(const char *w, size_t n, mb_directive *d)
 {
-    int words = 0;
+    static const char *const keys[] = {"cores=", "gpus="};
+    for (int k = 0; k < 2; k++) {
+        size_t kl = strlen(keys[k]);
+        long v = 0;
+        if (n <= kl || strncmp(w, keys[k], kl) != 0)
+            continue;
+        for (size_t i = kl; i < n; i++) {
+            if (w[i] < '0' || w[i] > '9' || v > 100000)
+                return 0;
+            v = v * 10 + (w[i] - '0');
+        }
+        *(k == 0 ? &d->cores : &d->gpus) = v;
+        return 1;
+    }
+    return 0;
+}
+
+/* The words after "#mpibatch": "barrier" alone, or cores=N and gpus=N
+ * words (into d).  New directives are new words here. */
+static mb_err parse_directive(const char *p, size_t n, mb_commands_kind *kind, mb_directive *d)
+{
+    int words = 0, barrier = 0;
+    d->cores = d->gpus = -1;
     for (size_t i = 0; i < n;) {
         size_t start = i;
         while (i < n && !blank(p[i]))
@@ -26,28 +47,40 @@ static mb_err parse_directive(const char *p, size_t n, mb_commands_kind *kind)
         }
         words++;
         if (i - start == 7 && memcmp(p + start, "barrier", 7) == 0)
-            *kind = MB_LINE_BARRIER;
-        else
-            return mb_error_set(MB_ERR_INPUT, "unknown directive '#mpibatch %.*s' (known: barrier)",
-                                (int)(i - start < 64 ? i - start : 64), p + start);
+            barrier = 1;
+        else if (!resource_word(p + start, i - start, d))
+            return mb_error_set(MB_ERR_INPUT, "unknown directive '#mpibatch %.*s' (known: barrier, "
+                                "cores=N, gpus=N)", (int)(i - start < 64 ? i - start : 64),
+                                p + start);
     }
     if (words == 0)
-        return mb_error_set(MB_ERR_INPUT, "'#mpibatch' without a directive (known: barrier)");
+        return mb_error_set(MB_ERR_INPUT, "'#mpibatch' without a directive (known: barrier, "
+                            "cores=N, gpus=N)");
+    if (barrier && words > 1)
+        return mb_error_set(MB_ERR_INPUT, "'#mpibatch barrier' takes no other words");
+    *kind = barrier ? MB_LINE_BARRIER : MB_LINE_RESOURCES;
     return MB_OK;
 }
 
-mb_err mb_commands_classify(const char *line, size_t len, mb_commands_kind *kind)
+mb_err mb_commands_parse(const char *line, size_t len, mb_commands_kind *kind, mb_directive *d)
 {
     static const char word[] = "#mpibatch";
     const size_t wlen = sizeof word - 1;
     size_t i = 0;
+    d->cores = d->gpus = -1;
     while (i < len && blank(line[i]))
         i++;
     *kind = i == len ? MB_LINE_SKIP : line[i] == '#' ? MB_LINE_SKIP : MB_LINE_TASK;
     if (*kind == MB_LINE_TASK || len - i < wlen || memcmp(line + i, word, wlen) != 0 ||
         (len - i > wlen && !blank(line[i + wlen])))
         return MB_OK;
-    return parse_directive(line + i + wlen, len - i - wlen, kind);
+    return parse_directive(line + i + wlen, len - i - wlen, kind, d);
+}
+
+mb_err mb_commands_classify(const char *line, size_t len, mb_commands_kind *kind)
+{
+    mb_directive d;
+    return mb_commands_parse(line, len, kind, &d);
 }
 
 void mb_commands_tag(uint64_t lineno, char tag[MB_COMMANDS_TAG])

@@ -29,8 +29,15 @@
 typedef enum mb_commands_kind {
     MB_LINE_SKIP,     /* blank, or a plain '#' comment */
     MB_LINE_TASK,     /* a command (or an argument for the template) */
-    MB_LINE_BARRIER   /* "#mpibatch barrier": the tasks before it end before any after starts */
+    MB_LINE_BARRIER,  /* "#mpibatch barrier": the tasks before it end before any after starts */
+    MB_LINE_RESOURCES /* "#mpibatch cores=N gpus=G": amounts for the next task line */
 } mb_commands_kind;
+
+/* What a resources directive asks for the next command: cores and GPUs
+ * per task (-1: not given, the options' defaults hold). */
+typedef struct mb_directive {
+    long cores, gpus;
+} mb_directive;
 
 /* Classify line[0..len): a task, a line to skip, or a directive.  A
  * directive is a comment whose first word is "#mpibatch" (leading blanks
@@ -38,6 +45,10 @@ typedef enum mb_commands_kind {
  * unknown or malformed directive is MB_ERR_INPUT with a message without
  * location (the caller adds FILE:LINE). */
 mb_err mb_commands_classify(const char *line, size_t len, mb_commands_kind *kind);
+
+/* mb_commands_classify, and for MB_LINE_RESOURCES the amounts in *d
+ * (otherwise both -1). */
+mb_err mb_commands_parse(const char *line, size_t len, mb_commands_kind *kind, mb_directive *d);
 
 /* Write line number lineno as a tag (little-endian, the same on every rank). */
 void mb_commands_tag(uint64_t lineno, char tag[MB_COMMANDS_TAG]);
@@ -82,5 +93,7 @@ int mb_commands_template_has_holes(const char *text);
  * adds FILE:LINE). */
 mb_err mb_commands_expand(const mb_commands_template *t, uint64_t seq, const char *line,
                           size_t len, char **cmd);
+
+
 
 #endif

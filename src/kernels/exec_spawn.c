@@ -4,15 +4,17 @@
  * One helper per rank.  It waits in poll() on its socket to the rank and on
  * a signalfd for SIGCHLD: a request forks `/bin/sh -c COMMAND` in a process
  * group of its own, with stdin from /dev/null and the two pipes the rank
- * sent as stdout and stderr; a child's exit is reaped at once, its group
+ * sent as stdout and stderr (pinned to the CPUs of MB_CPUS when the
+ * request sets it); a child's exit is reaped at once, its group
  * (whatever it left running) is killed, and the status and resource use go
  * back to the rank.  The helper is kept small (no MPI, no sanitizer) because
  * a forked child's peak resident memory starts from the helper's.
  */
-#define _GNU_SOURCE /* signalfd, wait4, MSG_CMSG_CLOEXEC */
+#define _GNU_SOURCE /* signalfd, wait4, MSG_CMSG_CLOEXEC, sched_setaffinity */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +77,32 @@ static char **command_env(char *vars, size_t len)
     return envp;
 }
 
+/* In the child: pin it to the CPUs of MB_CPUS (a comma-separated list the
+ * rank sets for --cores-per-task), if the request set it. */
+static void pin(char **envp)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (size_t i = 0; envp[i]; i++) {
+        if (strncmp(envp[i], "MB_CPUS=", 8) != 0)
+            continue;
+        for (char *p = envp[i] + 8; *p;) {
+            char *end;
+            long c = strtol(p, &end, 10);
+            if (end == p || c < 0 || c >= CPU_SETSIZE)
+                break;
+            CPU_SET((int)c, &set);
+            p = *end == ',' ? end + 1 : end;
+        }
+        if (sched_setaffinity(0, sizeof set, &set) != 0) {
+            dprintf(2, "mpibatch-spawn: cannot pin the command to CPUs %s: %s\n", envp[i] + 8,
+                    strerror(errno));
+            _exit(127);
+        }
+        return;
+    }
+}
+
 /* The signals that drain a job (src/stop.c).  The helper ignores them:
  * under srun, Slurm sends them to every process of the step, the helper
  * included, and the rank decides what a drain does to its commands. */
@@ -96,6 +124,7 @@ static void run_child(char *cmd, char **envp, const int fds[2])
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (in < 0 || dup2(in, 0) < 0 || dup2(fds[0], 1) < 0 || dup2(fds[1], 2) < 0)
         _exit(127);
+    pin(envp);
     execve("/bin/sh", argv, envp);
     dprintf(2, "mpibatch-spawn: cannot run /bin/sh: %s\n", strerror(errno));
     _exit(127);

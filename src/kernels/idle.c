@@ -4,23 +4,24 @@
  * (MB_KERNEL_WAITS_IDLE: exec's wait on a child process, sleep's naps)
  * calls mb_kernel_idle() from its wait loop, and the schedule, which set
  * the turn here before running the task, answers the other ranks and
- * draws progress in it.  One turn per process: the schedule runs one task
- * at a time on rank 0.  On a dynamic worker the turn is the stop poll
- * (stop.h): its heartbeat to rank 0 and rank 0's drain message, so a
- * worker inside a long task, waiting or computing (euler's block sum
- * calls mb_kernel_idle() between slices), is still seen alive. */
+ * draws progress in it.  Workers of the dynamic schedule with several
+ * slots set one too, to hear new work while their commands run.  One turn
+ * per process.  On a dynamic worker the stop poll (stop.h) runs here as
+ * well: its heartbeat to rank 0 and rank 0's drain message, so a worker
+ * inside a long task, waiting or computing (euler's block sum calls
+ * mb_kernel_idle() between slices), is still seen alive. */
 #include <stddef.h>
 
 #include "kernels/kernels.h"
 #include "stop.h"
 
 static struct {
-    void (*fn)(void *ctx);
+    int (*fn)(void *ctx);
     void *ctx;
     int ms;
 } turn;
 
-void mb_kernel_set_idle(void (*fn)(void *ctx), void *ctx, int ms)
+void mb_kernel_set_idle(int (*fn)(void *ctx), void *ctx, int ms)
 {
     turn.fn = fn;
     turn.ctx = ctx;
@@ -32,9 +33,10 @@ int mb_kernel_idle_ms(void)
     return turn.fn ? turn.ms : mb_stop_polling() ? MB_STOP_POLL_MS : -1;
 }
 
-void mb_kernel_idle(void)
+int mb_kernel_idle(void)
 {
-    if (turn.fn)
-        turn.fn(turn.ctx);
+    /* The stop poll first: a drain message it takes is not work for a
+     * free slot. */
     mb_stop_poll();
+    return turn.fn ? turn.fn(turn.ctx) : 0;
 }

@@ -21,6 +21,6 @@ size_t mb_kernel_record_len(const mb_field *fields, size_t n);
 
 /* The schedule's side of mb_kernel_idle() (idle.c): fn(ctx) is what it
  * runs, meant every ms milliseconds (fn NULL: nothing). */
-void mb_kernel_set_idle(void (*fn)(void *ctx), void *ctx, int ms);
+void mb_kernel_set_idle(int (*fn)(void *ctx), void *ctx, int ms);
 
 #endif

@@ -42,6 +42,10 @@ static mb_err check_kernel(const mb_kernel *k, const char *path, const char *nam
         return mb_error_set(MB_ERR_USAGE,
                             "kernel '%s' in '%s' needs exactly one of 'ntasks' and 'open_source'",
                             name, path);
+    if (!k->slots != !k->start || !k->start != !k->wait)
+        return mb_error_set(MB_ERR_USAGE,
+                            "kernel '%s' in '%s' needs all of 'slots', 'start' and 'wait' or none",
+                            name, path);
     return MB_OK;
 }
 

@@ -9,7 +9,8 @@
 #include "kernels/kernels.h"
 #include "schedule/internal.h"
 
-/* Chunks a dynamic worker holds: one running and, while chunks are short,
+/* Chunks a dynamic worker holds per slot (a rank runs as many chunks at
+ * once as its kernel has slots): one running and, while chunks are short,
  * one queued behind it, so the next is there the moment one ends.  A chunk
  * of LONG_CHUNK seconds or more on average (or, before any has ended, one
  * of a kernel with long tasks) gets none queued behind it: work waiting in
@@ -49,9 +50,11 @@ typedef struct dispatcher {
     mb_run *r;
     mb_feed f;
     mb_retrier rt;
-    entry **q;                  /* DEPTH entries per rank, a ring each */
-    int *qhead, *qlen;
-    int64_t busy;               /* ranks with work: each runs one task at a time */
+    entry **q;                  /* qcap entries per rank, oldest first; the first
+                                 * slots[w] of them run */
+    uint64_t *qseq;             /* the number of each one's work message */
+    int *qlen, qcap, *slots;
+    int64_t busy;               /* chunks running on all ranks */
     int *state;                 /* ACTIVE, STOPPING (STOP sent), STOPPED (DONE came) */
     uint64_t *sent;             /* work messages sent per worker */
     uint64_t undone;            /* entries still waiting for a result */
@@ -63,17 +66,19 @@ typedef struct dispatcher {
     uint64_t chunks;
     mb_err idle_rc;             /* the first error of a turn inside rank 0's task */
     mb_buf msg;                 /* receive buffer for one result */
+    mb_buf local;               /* one result of rank 0's own */
+    mb_pool *pool;              /* rank 0's own tasks */
     int draining;               /* the job drains: nothing more is handed out */
     double *seen;               /* when each rank's last message came */
     double next_check;          /* when to look for silent ranks next */
 } dispatcher;
 
-/* How many chunks a worker may hold (see DEPTH). */
-static int depth(const dispatcher *d)
+/* How many chunks worker w may hold (see DEPTH). */
+static int depth(const dispatcher *d, int w)
 {
     if (d->chunks == 0)
-        return d->r->kernel->flags & MB_KERNEL_LONG_TASKS ? 1 : DEPTH;
-    return d->chunk_seconds / (double)d->chunks >= LONG_CHUNK ? 1 : DEPTH;
+        return d->r->kernel->flags & MB_KERNEL_LONG_TASKS ? d->slots[w] : DEPTH * d->slots[w];
+    return d->chunk_seconds / (double)d->chunks >= LONG_CHUNK ? d->slots[w] : DEPTH * d->slots[w];
 }
 
 static entry *entry_new(dispatcher *d)
@@ -101,25 +106,39 @@ static void entry_release(dispatcher *d, entry *e)
     d->spare = e;
 }
 
-static void queue_push(dispatcher *d, int w, entry *e)
+static entry **queue_of(const dispatcher *d, int w)
 {
-    int k = (d->qhead[w] + d->qlen[w]) % DEPTH;
-    if (d->qlen[w]++ == 0) {
+    return d->q + (size_t)w * (size_t)d->qcap;
+}
+
+/* Rank w holds e now, in work message number seq (its count of sends). */
+static void queue_push(dispatcher *d, int w, entry *e, uint64_t seq)
+{
+    if (d->qlen[w] < d->slots[w]) {
         e->started = mb_clock_now();
         d->busy++;
     }
-    d->q[(size_t)w * DEPTH + (size_t)k] = e;
+    d->qseq[(size_t)w * (size_t)d->qcap + (size_t)d->qlen[w]] = seq;
+    queue_of(d, w)[d->qlen[w]++] = e;
 }
 
-static entry *queue_pop(dispatcher *d, int w)
+/* Take the work of message seq from rank w's queue (the oldest for
+ * UINT64_MAX); the first one queued behind the running ones starts. */
+static entry *queue_take(dispatcher *d, int w, uint64_t seq)
 {
-    if (d->qlen[w] == 0)
+    entry **q = queue_of(d, w);
+    uint64_t *qs = d->qseq + (size_t)w * (size_t)d->qcap;
+    int k = 0;
+    while (k < d->qlen[w] && seq != UINT64_MAX && qs[k] != seq)
+        k++;
+    if (k >= d->qlen[w])
         return NULL;
-    entry *e = d->q[(size_t)w * DEPTH + (size_t)d->qhead[w]];
-    d->qhead[w] = (d->qhead[w] + 1) % DEPTH;
-    if (--d->qlen[w] > 0)
-        d->q[(size_t)w * DEPTH + (size_t)d->qhead[w]]->started = mb_clock_now();
-    else
+    entry *e = q[k];
+    memmove(q + k, q + k + 1, (size_t)(d->qlen[w] - k - 1) * sizeof *q);
+    memmove(qs + k, qs + k + 1, (size_t)(d->qlen[w] - k - 1) * sizeof *qs);
+    if (d->qlen[w]-- > d->slots[w] && k < d->slots[w])
+        q[d->slots[w] - 1]->started = mb_clock_now();
+    else if (k < d->slots[w])
         d->busy--;
     return e;
 }
@@ -152,7 +171,7 @@ static entry *straggler(dispatcher *d, int w)
 {
     entry *best = NULL;
     double now = mb_clock_now(), longest = 0;
-    if (d->r->speculate_after <= 0 || d->ntimes == 0 || d->qlen[w] > 0 || d->draining)
+    if (d->r->speculate_after <= 0 || d->ntimes == 0 || d->qlen[w] >= d->slots[w] || d->draining)
         return NULL;
     if (d->sorted != d->ntimes) {
         /* Only at the tail of the job, and only when a result came in. */
@@ -160,20 +179,19 @@ static entry *straggler(dispatcher *d, int w)
         d->median = d->times[d->ntimes / 2];
         d->sorted = d->ntimes;
     }
-    for (int v = 0; v < d->r->size; v++) {
-        entry *e = NULL;
-        for (int k = 0; v != w && k < d->qlen[v]; k++)
-            if (!(e = d->q[(size_t)v * DEPTH + (size_t)((d->qhead[v] + k) % DEPTH)])->done)
-                break;
-        if (!e || e->done || e->spec || e->p)
-            continue;
-        if (e->started == 0)
-            e->started = now;
-        if (now - e->started > d->r->speculate_after * d->median && now - e->started > longest) {
-            best = e;
-            longest = now - e->started;
+    for (int v = 0; v < d->r->size; v++)
+        for (int k = 0; v != w && k < d->qlen[v] && k < d->slots[v]; k++) {
+            entry *e = queue_of(d, v)[k];
+            if (e->done || e->spec || e->p)
+                continue;
+            if (e->started == 0)
+                e->started = now;
+            if (now - e->started > d->r->speculate_after * d->median &&
+                now - e->started > longest) {
+                best = e;
+                longest = now - e->started;
+            }
         }
-    }
     return best;
 }
 
@@ -219,12 +237,11 @@ static mb_err take_work(dispatcher *d, int w, entry **out)
 static mb_err refill(dispatcher *d, int w)
 {
     mb_err rc = MB_OK;
-    while (rc == MB_OK && d->state[w] == ACTIVE && d->qlen[w] < depth(d)) {
+    while (rc == MB_OK && d->state[w] == ACTIVE && d->qlen[w] < depth(d, w)) {
         entry *e;
         if ((rc = take_work(d, w, &e)) != MB_OK || !e)
             break;
-        queue_push(d, w, e);
-        d->sent[w]++;
+        queue_push(d, w, e, d->sent[w]++);
         rc = mb_mpi_check(MPI_Isend(e->work.data, (int)e->work.len, MPI_BYTE, w, TAG_WORK,
                                     d->r->comm, &e->req[e->spec]), "MPI_Isend");
     }
@@ -239,15 +256,15 @@ static mb_err refill_idle(dispatcher *d)
     if (d->rt.nqueue == 0 && !(d->f.done && d->r->speculate_after > 0) && !d->f.barrier)
         return MB_OK;
     for (int w = 1; rc == MB_OK && w < d->r->size; w++)
-        if (d->qlen[w] == 0)
+        if (d->qlen[w] < d->slots[w])
             rc = refill(d, w);
     return rc;
 }
 
-/* The result of the oldest work rank w holds. */
-static mb_err on_result(dispatcher *d, int w, const char *msg, size_t len)
+/* The result of work message seq of rank w. */
+static mb_err on_result(dispatcher *d, int w, uint64_t seq, const char *msg, size_t len)
 {
-    entry *e = queue_pop(d, w);
+    entry *e = queue_take(d, w, seq);
     mb_result res;
     size_t pos = 0;
     mb_err rc = MB_OK;
@@ -304,12 +321,17 @@ static mb_err serve(dispatcher *d, const MPI_Status *st)
     }
     if (st->MPI_TAG == TAG_DONE) {
         d->state[w] = STOPPED;
-        for (entry *e; (e = queue_pop(d, w));)
+        for (entry *e; (e = queue_take(d, w, UINT64_MAX));)
             if (--e->runs == 0)
                 entry_release(d, e);
         return MB_OK;
     }
-    if ((rc = on_result(d, w, d->msg.data, (size_t)n)) == MB_OK)
+    /* A result: the number of the work message it answers, then the result. */
+    uint64_t seq;
+    if (n < (int)sizeof seq)
+        return mb_error_set(MB_ERR_INTERNAL, "rank %d sent a result of %d bytes", w, n);
+    memcpy(&seq, d->msg.data, sizeof seq);
+    if ((rc = on_result(d, w, seq, d->msg.data + sizeof seq, (size_t)n - sizeof seq)) == MB_OK)
         rc = refill(d, w);
     return rc == MB_OK ? refill_idle(d) : rc;
 }
@@ -359,7 +381,8 @@ static mb_err poll(dispatcher *d, int block)
     return rc;
 }
 
-static mb_err dispatcher_init(dispatcher *d, mb_run *r)
+/* slots: each rank's slots (gathered from all). */
+static mb_err dispatcher_init(dispatcher *d, mb_run *r, int *slots)
 {
     size_t p = (size_t)r->size;
     memset(d, 0, sizeof *d);
@@ -367,14 +390,18 @@ static mb_err dispatcher_init(dispatcher *d, mb_run *r)
     d->f.r = r;
     d->f.next = r->first;
     d->rt.r = r;
-    d->q = calloc(p * DEPTH, sizeof *d->q);
-    d->qhead = calloc(p, sizeof *d->qhead);
+    d->slots = slots;
+    for (size_t w = 0; w < p; w++)
+        d->qcap = slots[w] > d->qcap ? slots[w] : d->qcap;
+    d->qcap *= DEPTH;
+    d->q = calloc(p * (size_t)d->qcap, sizeof *d->q);
+    d->qseq = calloc(p * (size_t)d->qcap, sizeof *d->qseq);
     d->qlen = calloc(p, sizeof *d->qlen);
     d->state = calloc(p, sizeof *d->state);
     d->sent = calloc(p, sizeof *d->sent);
     d->seen = calloc(p, sizeof *d->seen);
     r->lost = -1;
-    if (!d->q || !d->qhead || !d->qlen || !d->state || !d->sent || !d->seen)
+    if (!d->q || !d->qseq || !d->qlen || !d->state || !d->sent || !d->seen)
         return mb_error_set(MB_ERR_NOMEM, "out of memory for the dispatcher");
     for (size_t w = 0; w < p; w++)
         d->seen[w] = mb_clock_now();
@@ -394,13 +421,14 @@ static void dispatcher_free(dispatcher *d)
     }
     mb_retrier_free(&d->rt);
     free(d->q);
-    free(d->qhead);
+    free(d->qseq);
     free(d->qlen);
     free(d->state);
     free(d->sent);
     free(d->seen);
     free(d->times);
     mb_buf_free(&d->msg);
+    mb_buf_free(&d->local);
     mb_batch_free(&d->f.batch);
 }
 
@@ -431,47 +459,28 @@ static mb_err stop_workers(dispatcher *d)
     return rc;
 }
 
-/* Rank 0's own work, run one task at a time between polls. */
-typedef struct local_chunk {
-    entry *e;             /* NULL when idle */
-    mb_buf result;
-    mb_work w;
-    uint64_t done;
-} local_chunk;
-
-static mb_err local_take(dispatcher *d, mb_runner *x, local_chunk *l)
+/* Rank 0: take work for its own pool while a slot is free; the results
+ * of its chunks that ended go where a worker's would. */
+static mb_err local_run(dispatcher *d, mb_pool *x)
 {
-    size_t pos = 0;
-    mb_err rc = take_work(d, 0, &l->e);
-    if (rc != MB_OK || !l->e)
-        return rc;
-    queue_push(d, 0, l->e);
-    l->done = 0;
-    if ((rc = mb_wire_get_work(l->e->work.data, l->e->work.len, &pos, &l->w)) == MB_OK)
-        rc = mb_runner_reserve(x, l->w.count);
-    return rc;
-}
-
-static mb_err local_step(dispatcher *d, mb_runner *x, local_chunk *l)
-{
-    const mb_run *r = d->r;
-    mb_err rc;
-    if (l->e->done) { /* a speculative copy won: abandon this one */
-        queue_pop(d, 0);
-        if (--l->e->runs == 0)
-            entry_release(d, l->e);
-        l->e = NULL;
-        return MB_OK;
+    mb_err rc = MB_OK;
+    uint64_t seq;
+    while (rc == MB_OK && !d->r->root_serves_only && mb_pool_has_room(x)) {
+        entry *e;
+        if ((rc = take_work(d, 0, &e)) != MB_OK || !e)
+            break;
+        queue_push(d, 0, e, d->sent[0]);
+        rc = mb_pool_add(x, e->work.data, e->work.len, d->sent[0]++);
     }
-    rc = mb_runner_task(x, &l->w, l->done);
-    if (rc != MB_OK || ++l->done < l->w.count)
+    if (rc != MB_OK || !mb_pool_busy(x))
         return rc;
-    l->result.len = 0;
-    l->e = NULL;
-    rc = mb_wire_put_result(&l->result, l->w.first, l->w.count, mb_row_len(r->reclen), x->rows,
-                            x->nfail, x->fails.data, x->fails.len);
-    if (rc == MB_OK)
-        rc = on_result(d, 0, l->result.data, l->result.len);
+    if ((rc = mb_pool_step(x)) != MB_OK)
+        return rc;
+    d->local.len = 0;
+    while (rc == MB_OK && mb_pool_take(x, 0, &d->local, &seq, &rc) && rc == MB_OK) {
+        rc = on_result(d, 0, seq, d->local.data, d->local.len);
+        d->local.len = 0;
+    }
     return rc == MB_OK ? refill_idle(d) : rc;
 }
 
@@ -513,27 +522,30 @@ static mb_err wait_results(dispatcher *d)
     return rc;
 }
 
-/* Rank 0's turn inside its own waiting task: answer the other ranks, draw
- * progress.  An error stops the job once the task returns. */
-static void root_idle(void *ctx)
+/* Rank 0's turn inside its own waiting tasks: answer the other ranks,
+ * draw progress.  An error stops the job once the task returns.  Nonzero
+ * when a re-run could start in one of its free slots. */
+static int root_idle(void *ctx)
 {
     dispatcher *d = ctx;
     mb_feed_progress(d->r, &d->f, d->busy);
     if (d->idle_rc == MB_OK && d->r->size > 1)
         d->idle_rc = poll(d, 0);
+    return d->idle_rc != MB_OK ||
+           (!d->r->root_serves_only && d->rt.nqueue > 0 && mb_pool_has_room(d->pool));
 }
 
-/* Rank 0: prime every worker, then alternate between one task of its own
- * and serving whatever results have arrived. */
-static mb_err dynamic_root(mb_run *r)
+/* Rank 0: prime every worker, then alternate between its own tasks
+ * (which serve the other ranks while they wait) and serving whatever
+ * results have arrived. */
+static mb_err dynamic_root(mb_run *r, int *slots)
 {
     dispatcher d;
-    mb_runner x;
-    local_chunk l;
-    memset(&l, 0, sizeof l);
-    mb_err rc = dispatcher_init(&d, r);
+    mb_pool x;
+    mb_err rc = dispatcher_init(&d, r, slots);
     if (rc == MB_OK)
-        rc = mb_runner_init(&x, r);
+        rc = mb_pool_init(&x, r);
+    d.pool = &x;
     for (int w = 1; rc == MB_OK && w < r->size; w++)
         rc = refill(&d, w);
     if (r->kernel->flags & MB_KERNEL_WAITS_IDLE)
@@ -543,19 +555,20 @@ static mb_err dynamic_root(mb_run *r)
         if (!d.draining && mb_schedule_must_drain(r) && (rc = drain_begin(&d)) != MB_OK)
             break;
         mb_feed_progress(r, &d.f, d.busy);
-        if (l.e) {
-            if ((rc = local_step(&d, &x, &l)) == MB_OK)
-                rc = d.idle_rc;
-        } else if (r->root_serves_only || ((rc = local_take(&d, &x, &l)) == MB_OK && !l.e)) {
-            if (finished(&d))
+        if ((rc = local_run(&d, &x)) == MB_OK)
+            rc = d.idle_rc;
+        if (rc == MB_OK && !mb_pool_busy(&x)) {
+            if (finished(&d)) {
+                mb_feed_progress(r, &d.f, d.busy); /* the input's end, for the status */
                 break;
+            }
             idle = 1; /* only results (or a straggler's time) can bring work */
         }
         if (rc == MB_OK && r->size > 1)
             rc = idle ? wait_results(&d) : poll(&d, 0);
         /* The end of rank 0's last task is recent enough: no clock read. */
         if (rc == MB_OK && r->size > 1 && r->heartbeat > 0)
-            rc = check_alive(&d, l.e || !idle ? x.now : mb_clock_now());
+            rc = check_alive(&d, mb_clock_now());
     }
     mb_kernel_set_idle(NULL, NULL, 0);
     if (rc == MB_OK)
@@ -565,13 +578,12 @@ static mb_err dynamic_root(mb_run *r)
     /* A lost rank cannot answer STOP: the driver ends the job (MPI_Abort). */
     r->dispatched = d.f.next;
     r->input_done = d.f.done;
-    mb_runner_free(&x);
-    mb_buf_free(&l.result);
+    mb_pool_free(&x);
     dispatcher_free(&d);
     return rc;
 }
 
-/* Worker: between tasks, has rank 0 said STOP (the work it holds was
+/* Worker: between turns, has rank 0 said STOP (the work it holds was
  * finished elsewhere and the job is done)?  Only speculation sends STOP
  * to a busy worker.  A message that arrived while this rank computed can
  * take Open MPI more than one probe to progress, hence a few. */
@@ -627,6 +639,7 @@ static mb_err hear_drain(const mb_run *r, worker_drain *wd)
 typedef struct worker_poll_ctx {
     const mb_run *r;
     worker_drain *wd;
+    mb_pool *pool;        /* the worker's tasks */
 } worker_poll_ctx;
 
 static void worker_poll(void *arg)
@@ -689,79 +702,131 @@ static mb_err worker_stop(const mb_run *r, mb_buf *work, uint64_t received, work
     return rc == MB_OK && stop[1] ? mb_error_set(MB_ERR_STOPPED, "the job stopped") : rc;
 }
 
-/* Run a chunk task by task; *stopped when STOP came first. */
-static mb_err worker_chunk(mb_runner *x, const mb_work *w, mb_buf *out, int *stopped)
+/* Worker with several slots, inside its kernel's wait: while a slot is
+ * free, whether rank 0 sent something (work for it, STOP, a drain) that
+ * the worker's loop must take before waiting on. */
+static int worker_idle(void *arg)
 {
-    mb_err rc = mb_runner_reserve(x, w->count);
-    *stopped = 0;
-    for (uint64_t i = 0; rc == MB_OK && i < w->count; i++) {
-        if (i > 0 && (*stopped = stop_waiting(x->r)))
-            return MB_OK;
-        heartbeat(x->r, x->now); /* when the last task ended: no clock read */
-        rc = mb_runner_task(x, w, i);
-    }
-    if (rc == MB_OK)
-        rc = mb_wire_put_result(out, w->first, w->count, mb_row_len(x->r->reclen), x->rows,
-                                x->nfail, x->fails.data, x->fails.len);
-    if (rc == MB_OK && !mb_fits_int(out->len))
-        rc = mb_error_set(MB_ERR_USAGE, "a chunk's results exceed 2 GiB: lower 'chunk'");
-    return rc;
+    worker_poll_ctx *c = arg;
+    int flag = 0;
+    if (!mb_pool_has_room(c->pool))
+        return 0;
+    return MPI_Iprobe(0, MPI_ANY_TAG, c->r->comm, &flag, MPI_STATUS_IGNORE) == MPI_SUCCESS && flag;
 }
 
-/* Workers: receive a chunk, run it, return its result, until told to stop.
- * Two result buffers alternate so a send overlaps the next chunk. */
+/* Worker: receive the work message st found and give it to the pool. */
+static mb_err worker_receive(const mb_run *r, const MPI_Status *st, mb_buf *work, mb_pool *x,
+                             uint64_t seq)
+{
+    int n = 0;
+    size_t pos = 0;
+    mb_work w;
+    mb_err rc = mb_mpi_check(MPI_Get_count(st, MPI_BYTE, &n), "MPI_Get_count");
+    work->len = 0;
+    if (rc == MB_OK)
+        rc = mb_buf_reserve(work, (size_t)n);
+    if (rc == MB_OK)
+        rc = mb_mpi_check(MPI_Recv(work->data, n, MPI_BYTE, 0, TAG_WORK, r->comm,
+                                   MPI_STATUS_IGNORE), "MPI_Recv");
+    if (rc == MB_OK)
+        rc = mb_wire_get_work(work->data, (size_t)n, &pos, &w);
+    return rc == MB_OK ? mb_pool_add(x, work->data, (size_t)n, seq) : rc;
+}
+
+/* Worker: send rank 0 the result of every chunk that ended, each after
+ * the number of the work message it answers. */
+static mb_err worker_results(const mb_run *r, mb_pool *x, mb_buf *out, worker_drain *wd)
+{
+    uint64_t seq = 0;
+    mb_err rc = MB_OK;
+    for (;;) {
+        out->len = 0;
+        if ((rc = mb_buf_append(out, &seq, sizeof seq)) != MB_OK ||
+            !mb_pool_take(x, 0, out, &seq, &rc) || rc != MB_OK)
+            return rc;
+        memcpy(out->data, &seq, sizeof seq);
+        if (!mb_fits_int(out->len))
+            return mb_error_set(MB_ERR_USAGE, "a chunk's results exceed 2 GiB: lower 'chunk'");
+        if ((rc = tell_drain(r, wd)) != MB_OK ||
+            (rc = mb_mpi_check(MPI_Send(out->data, (int)out->len, MPI_BYTE, 0, TAG_RESULT,
+                                        r->comm), "MPI_Send")) != MB_OK)
+            return rc;
+    }
+}
+
+/* Workers: receive chunks, run them (as many tasks at once as the pool's
+ * slots), return each one's result, until told to stop.  Work that came
+ * is taken before the pool waits again. */
 static mb_err dynamic_worker(mb_run *r)
 {
-    mb_buf work = {0}, out[2] = {{0}, {0}};
-    MPI_Request req[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+    mb_buf work = {0}, out = {0};
     uint64_t received = 0;
-    int stopped = 0;
     worker_drain wd = {0, 0};
-    worker_poll_ctx pc = {r, &wd};
-    mb_runner x;
-    mb_err rc = mb_runner_init(&x, r);
+    mb_pool x;
+    worker_poll_ctx pc = {r, &wd, &x};
+    mb_err rc = mb_pool_init(&x, r);
     mb_stop_set_poll(worker_poll, &pc);
-    for (int i = 0; rc == MB_OK && !stopped; i ^= 1) {
+    /* With one slot nothing that comes could start before a task ends. */
+    if (x.slots > 1)
+        mb_kernel_set_idle(worker_idle, &pc, IDLE_SERVE_MS);
+    while (rc == MB_OK) {
         MPI_Status st;
-        int n = 0;
-        size_t pos = 0;
-        mb_work w;
+        int flag = 0;
         /* STOP overtakes queued work only when looked for by its tag. */
-        if ((stopped = stop_waiting(r)))
+        if (stop_waiting(r))
             break;
-        rc = worker_wait(r, &wd, &st);
-        if (rc != MB_OK || (stopped = st.MPI_TAG == TAG_STOP))
+        if (!mb_pool_busy(&x)) {
+            rc = worker_wait(r, &wd, &st);
+            flag = 1;
+        } else if ((rc = mb_mpi_check(MPI_Iprobe(0, MPI_ANY_TAG, r->comm, &flag, &st),
+                                      "MPI_Iprobe")) == MB_OK && flag && st.MPI_TAG == TAG_DRAIN) {
+            rc = hear_drain(r, &wd);
+            continue;
+        }
+        if (rc != MB_OK || (flag && st.MPI_TAG == TAG_STOP))
             break;
-        if ((rc = mb_mpi_check(MPI_Get_count(&st, MPI_BYTE, &n), "MPI_Get_count")) != MB_OK)
-            break;
-        work.len = 0;
-        if ((rc = mb_buf_reserve(&work, (size_t)n)) == MB_OK)
-            rc = mb_mpi_check(MPI_Recv(work.data, n, MPI_BYTE, 0, TAG_WORK, r->comm,
-                                       MPI_STATUS_IGNORE), "MPI_Recv");
-        received++;
-        if (rc != MB_OK ||
-            (rc = mb_wire_get_work(work.data, (size_t)n, &pos, &w)) != MB_OK ||
-            (rc = mb_mpi_check(MPI_Wait(&req[i], MPI_STATUS_IGNORE), "MPI_Wait")) != MB_OK)
-            break;
-        out[i].len = 0;
-        if ((rc = worker_chunk(&x, &w, &out[i], &stopped)) == MB_OK && !stopped &&
-            (rc = tell_drain(r, &wd)) == MB_OK)
-            rc = mb_mpi_check(MPI_Isend(out[i].data, (int)out[i].len, MPI_BYTE, 0, TAG_RESULT,
-                                        r->comm, &req[i]), "MPI_Isend");
+        if (flag) {
+            rc = worker_receive(r, &st, &work, &x, received++);
+            continue;
+        }
+        heartbeat(r, x.now); /* when the last task ended: no clock read */
+        if ((rc = mb_pool_step(&x)) == MB_OK)
+            rc = worker_results(r, &x, &out, &wd);
     }
-    MPI_Waitall(2, req, MPI_STATUSES_IGNORE);
+    mb_kernel_set_idle(NULL, NULL, 0);
     mb_stop_set_poll(NULL, NULL);
     if (rc == MB_OK)
         rc = worker_stop(r, &work, received, &wd);
     mb_buf_free(&work);
-    mb_buf_free(&out[0]);
-    mb_buf_free(&out[1]);
-    mb_runner_free(&x);
+    mb_buf_free(&out);
+    mb_pool_free(&x);
+    return rc;
+}
+
+/* Every rank: its slots, gathered on rank 0 for the dispatcher. */
+static mb_err gather_slots(const mb_run *r, int **slots)
+{
+    int mine = r->kernel->start ? (int)r->kernel->slots(r->kstate) : 1;
+    *slots = NULL;
+    if (r->rank == 0 && !(*slots = malloc((size_t)r->size * sizeof **slots)))
+        mine = -1;
+    mb_err rc = mb_comm_agree(r->comm, mine < 0 ? mb_error_set(MB_ERR_NOMEM, "out of memory")
+                                                : MB_OK);
+    if (rc == MB_OK)
+        rc = mb_mpi_check(MPI_Gather(&mine, 1, MPI_INT, *slots, 1, MPI_INT, 0, r->comm),
+                          "MPI_Gather");
+    for (int w = 0; rc == MB_OK && *slots && w < r->size; w++)
+        if ((*slots)[w] < 1)
+            (*slots)[w] = 1;
     return rc;
 }
 
 mb_err mb_schedule_dynamic(mb_run *r)
 {
-    return r->rank == 0 ? dynamic_root(r) : dynamic_worker(r);
+    int *slots;
+    mb_err rc = gather_slots(r, &slots);
+    if (rc == MB_OK)
+        rc = r->rank == 0 ? dynamic_root(r, slots) : dynamic_worker(r);
+    free(slots);
+    return rc;
 }
-

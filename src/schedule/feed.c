@@ -1,4 +1,4 @@
-/* feed.c - rank 0's feed of chunks and the runner that runs tasks on every rank. */
+/* feed.c - rank 0's feed of chunks, and what the schedules share. */
 #define _POSIX_C_SOURCE 200809L
 #include <limits.h>
 #include <stdlib.h>
@@ -71,74 +71,6 @@ void mb_feed_progress(const mb_run *r, const mb_feed *f, int64_t running)
                            .running_known = running >= 0,
                            .running = running >= 0 ? (uint64_t)running : 0};
     mb_progress_update(r->progress, &pf);
-}
-
-/* ---- running tasks on any rank ----------------------------------------- */
-
-
-mb_err mb_runner_init(mb_runner *x, const mb_run *r)
-{
-    memset(x, 0, sizeof *x);
-    x->r = r;
-    x->offset = mb_clock_wall() - r->t0 - mb_clock_now();
-    return MB_OK;
-}
-
-void mb_runner_free(mb_runner *x)
-{
-    free(x->rows);
-    mb_buf_free(&x->fails);
-}
-
-mb_err mb_runner_reserve(mb_runner *x, uint64_t count)
-{
-    size_t need = count * mb_row_len(x->r->reclen);
-    if (need > x->caprows) {
-        double *p = realloc(x->rows, need * sizeof *p);
-        if (!p)
-            return mb_error_set(MB_ERR_NOMEM, "out of memory for %llu result rows",
-                                (unsigned long long)count);
-        x->rows = p;
-        x->caprows = need;
-    }
-    x->fails.len = 0;
-    x->nfail = 0;
-    return MB_OK;
-}
-
-mb_err mb_runner_task(mb_runner *x, const mb_work *w, uint64_t i)
-{
-    const mb_run *r = x->r;
-    double *row = x->rows + i * mb_row_len(r->reclen), *extra = row + r->reclen;
-    memset(row, 0, r->reclen * sizeof *row);
-    mb_error_clear();
-    double t = mb_clock_now();
-    mb_err rc = !mb_stop_task_fits() ? MB_ERR_STOPPED
-                                     : r->kernel->run(r->kstate, w->first + i, mb_work_payload(w, i), row);
-    x->now = mb_clock_now();
-    extra[MB_ROW_SECONDS] = x->now - t;
-    if (rc != MB_ERR_STOPPED)
-        mb_stop_task_took(extra[MB_ROW_SECONDS]);
-    extra[MB_ROW_RANK] = r->rank;
-    extra[MB_ROW_START] = t + x->offset;
-    extra[MB_ROW_STATUS] = (double)rc;
-    if (rc == MB_OK || rc == MB_ERR_STOPPED)
-        return MB_OK;
-    x->nfail++;
-    return mb_wire_pack_failure(&x->fails, w->first + i, *mb_error_message() ? mb_error_message()
-                                                                             : mb_strerror(rc));
-}
-
-/* Run a whole chunk and append its result message to out. */
-mb_err mb_runner_chunk(mb_runner *x, const mb_work *w, mb_buf *out)
-{
-    mb_err rc = mb_runner_reserve(x, w->count);
-    for (uint64_t i = 0; rc == MB_OK && i < w->count; i++)
-        rc = mb_runner_task(x, w, i);
-    if (rc == MB_OK)
-        rc = mb_wire_put_result(out, w->first, w->count, mb_row_len(x->r->reclen), x->rows,
-                                x->nfail, x->fails.data, x->fails.len);
-    return rc;
 }
 
 int mb_result_not_done(const mb_run *r, const mb_result *res)

@@ -1,5 +1,5 @@
 /* internal.h - what the schedule's files share: rank 0's feed of chunks,
- * the runner that runs a chunk's tasks on any rank, and the retrier that
+ * the pool that runs a rank's tasks, and the retrier that
  * holds chunks with failed tasks while they run again.  Not installed.
  */
 #ifndef MPIBATCH_SCHEDULE_INTERNAL_H
@@ -38,29 +38,46 @@ int mb_feed_waits(mb_feed *f);
  * (which draw or write only when due). */
 void mb_feed_progress(const mb_run *r, const mb_feed *f, int64_t running);
 
-/* ---- running tasks on any rank (feed.c) ---- */
+/* ---- a rank's tasks in flight (pool.c) ---- */
 
-typedef struct mb_runner {
+typedef struct mb_pool_chunk mb_pool_chunk;
+
+typedef struct mb_pool {
     const mb_run *r;
-    double offset;      /* this rank's monotonic clock -> seconds since t0 */
-    double *rows;       /* rows of the chunk being run */
-    size_t caprows;
-    mb_buf fails;       /* its failures, packed */
-    uint64_t nfail;
-    double now;         /* monotonic time the last task ended (no extra clock read) */
-} mb_runner;
+    unsigned slots;      /* tasks at once: the kernel's slots, 1 without start */
+    unsigned running;    /* tasks started and not yet ended */
+    uint64_t unstarted;  /* tasks of the chunks held not yet started */
+    double offset;       /* this rank's monotonic clock -> seconds since t0 */
+    double now;          /* monotonic time the last task ended (no extra clock read) */
+    mb_pool_chunk **c;   /* the chunks held, in the order added */
+    size_t n, cap;
+    mb_buf fails;
+} mb_pool;
 
-mb_err mb_runner_init(mb_runner *x, const mb_run *r);
+mb_err mb_pool_init(mb_pool *p, const mb_run *r);
 
-void mb_runner_free(mb_runner *x);
+void mb_pool_free(mb_pool *p);
 
-mb_err mb_runner_reserve(mb_runner *x, uint64_t count);
+/* Hold the chunk of work message msg[0..len) (copied), numbered seq. */
+mb_err mb_pool_add(mb_pool *p, const char *msg, size_t len, uint64_t seq);
 
-/* Run task i of w into its row; a failure keeps its reason.  While the
- * job drains no task starts, and a task the kernel gave up because of the
+/* Start what the free slots allow, then wait until a task ends (or the
+ * kernel's wait returns early for the schedule's turn).  While the job
+ * drains no task starts, and a task the kernel gave up because of the
  * drain is not done (status MB_ERR_STOPPED, no reason): neither counts as
  * a failure. */
-mb_err mb_runner_task(mb_runner *x, const mb_work *w, uint64_t i);
+mb_err mb_pool_step(mb_pool *p);
+
+/* A chunk whose tasks all ended (with oldest, only the oldest chunk held):
+ * append its result message to out, set *seq to its number, drop it and
+ * return 1; 0 when there is none.  *rc is an error building the message. */
+int mb_pool_take(mb_pool *p, int oldest, mb_buf *out, uint64_t *seq, mb_err *rc);
+
+/* Whether a slot would be free with one more task. */
+int mb_pool_has_room(const mb_pool *p);
+
+/* Whether it holds any chunk. */
+int mb_pool_busy(const mb_pool *p);
 
 /* Whether a result holds a task that was not done (the job drains). */
 int mb_result_not_done(const mb_run *r, const mb_result *res);
@@ -68,9 +85,6 @@ int mb_result_not_done(const mb_run *r, const mb_result *res);
 /* Rank 0: whether the job must drain (a signal, or --max-failures hit);
  * the first time, say why in r->ending and stop starting tasks here. */
 int mb_schedule_must_drain(mb_run *r);
-
-/* Run a whole chunk and append its result message to out. */
-mb_err mb_runner_chunk(mb_runner *x, const mb_work *w, mb_buf *out);
 
 mb_err mb_schedule_collect(const mb_run *r, const char *msg, size_t len, size_t *pos);
 

@@ -110,19 +110,28 @@ static mb_err round_collect(const mb_run *r, mb_retrier *rt, round_bufs *b, uint
     return MB_OK;
 }
 
-/* Every rank: run the chunks received in b->mine into b->results. */
-static mb_err round_compute(mb_runner *x, round_bufs *b)
+/* Every rank: run the chunks received in b->mine into b->results, in
+ * their order, with as many tasks at once as the pool's slots. */
+static mb_err round_compute(mb_pool *x, round_bufs *b)
 {
     size_t pos = 0;
+    uint64_t seq;
+    mb_err rc = MB_OK;
     b->results.len = 0;
-    while (pos < b->mine.len) {
+    while (rc == MB_OK && pos < b->mine.len) {
+        size_t start = pos;
         mb_work w;
-        mb_err rc = mb_wire_get_work(b->mine.data, b->mine.len, &pos, &w);
-        if (rc == MB_OK)
-            rc = mb_runner_chunk(x, &w, &b->results);
-        if (rc != MB_OK)
-            return rc;
+        if ((rc = mb_wire_get_work(b->mine.data, b->mine.len, &pos, &w)) == MB_OK)
+            rc = mb_pool_add(x, b->mine.data + start, pos - start, 0);
     }
+    while (rc == MB_OK && mb_pool_busy(x)) {
+        if ((rc = mb_pool_step(x)) != MB_OK)
+            break;
+        while (mb_pool_take(x, 1, &b->results, &seq, &rc) && rc == MB_OK)
+            ;
+    }
+    if (rc != MB_OK)
+        return rc;
     return mb_fits_int(b->results.len) ? MB_OK
         : mb_error_set(MB_ERR_USAGE, "a static round's results exceed 2 GiB: lower 'chunk'");
 }
@@ -233,7 +242,7 @@ static mb_err retry_collect(const mb_run *r, mb_retrier *rt, round_bufs *b,
 }
 
 /* Every rank: one extra round re-running the failed tasks rank 0 holds. */
-static mb_err retry_round(const mb_run *r, mb_retrier *rt, round_bufs *b, mb_runner *x)
+static mb_err retry_round(const mb_run *r, mb_retrier *rt, round_bufs *b, mb_pool *x)
 {
     mb_retry_item *items = NULL;
     int *target = NULL, more = 1;
@@ -282,11 +291,11 @@ mb_err mb_schedule_static(mb_run *r)
     mb_feed f = {.r = r, .next = r->first};
     mb_retrier rt = {.r = r};
     round_bufs b;
-    mb_runner x;
+    mb_pool x;
     int more = 1, draining = 0;
     mb_err rc = round_alloc(r, &b);
     if (rc == MB_OK)
-        rc = mb_runner_init(&x, r);
+        rc = mb_pool_init(&x, r);
     while (rc == MB_OK && more) {
         uint64_t turns = 0;
         if ((rc = drain_check(r, &f, &rt, &draining)) != MB_OK)
@@ -319,7 +328,7 @@ mb_err mb_schedule_static(mb_run *r)
     r->dispatched = f.next;
     r->input_done = f.done;
     mb_retrier_free(&rt);
-    mb_runner_free(&x);
+    mb_pool_free(&x);
     round_free(&b, r->size);
     mb_batch_free(&f.batch);
     return rc;

@@ -79,7 +79,7 @@ d = sys.argv[1]
 rows = list(csv.DictReader(open(d + "/exec.csv")))
 assert sorted((r["workload"], r["n"], r["runner"]) for r in rows) == sorted(
     (w, n, r) for w in ("true", "out1mb") for n in ("1", "2")
-    for r in ("xargs", "parallel", "mpibatch")), rows
+    for r in ("xargs", "parallel", "mpibatch", "slots")), rows
 for r in rows:
     assert float(r["process_seconds"]) > 0 and float(r["job_seconds"]) > 0, r
     if r["runner"] == "xargs":

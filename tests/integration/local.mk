@@ -18,8 +18,8 @@ INTEGRATION_TESTS = \
 	tests/integration/bad_input.sh tests/integration/bad_inputs.sh \
 	tests/integration/classify.sh tests/integration/levels.sh tests/integration/input.sh \
 	tests/integration/arxiv_accuracy.sh \
-	tests/integration/exec.sh tests/integration/exec_templates.sh tests/integration/logs.sh \
-	tests/integration/rerun.sh \
+	tests/integration/exec.sh tests/integration/exec_templates.sh tests/integration/exec_slots.sh \
+	tests/integration/logs.sh tests/integration/rerun.sh \
 	tests/integration/plugin.sh tests/integration/plugin_installed.sh \
 	tests/integration/resume.sh tests/integration/retries.sh tests/integration/drain.sh \
 	tests/integration/deadline.sh tests/integration/lost_rank.sh \

@@ -45,7 +45,7 @@ o="--out $OUT/r.h5 --report $OUT/r.json"
 expect_exit 2 "cannot load kernel library: $WORK/none.so" 2 --kernel-lib "$WORK/none.so" \
     --kernel mcpi $o
 expect_exit 2 "has no kernel 'pi' (symbol mb_kernel_pi)" 2 --kernel-lib "$lib" --kernel pi $o
-expect_exit 2 "built for kernel ABI version 2, this mpibatch has version 1" 2 \
+expect_exit 2 "built for kernel ABI version 3, this mpibatch has version 2" 2 \
     --kernel-lib "$badabi" --kernel future $o
 libm=$(find /lib /usr/lib -name 'libm.so.6' 2>/dev/null | head -1)
 if [ -n "$libm" ]; then

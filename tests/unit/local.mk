@@ -8,7 +8,7 @@ UNIT_TESTS = \
 	tests/unit/test_url tests/unit/test_retry tests/unit/test_sign \
 	tests/unit/test_tokenize tests/unit/test_model tests/unit/test_jsonl \
 	tests/unit/test_model_io \
-	tests/unit/test_schedule \
+	tests/unit/test_schedule tests/unit/test_pool \
 	tests/unit/test_euler_sum tests/unit/test_exec_lines \
 	tests/unit/test_status tests/unit/test_corpus tests/unit/test_import \
 	tests/unit/test_ring \

@@ -220,6 +220,39 @@ START_TEST(overlong_commands_are_refused)
 }
 END_TEST
 
+START_TEST(resource_directives_are_parsed)
+{
+    mb_directive d;
+    mb_commands_kind k;
+    const char *l1 = "#mpibatch cores=8 gpus=1";
+    ck_assert_int_eq(mb_commands_parse(l1, strlen(l1), &k, &d), MB_OK);
+    ck_assert_int_eq(k, MB_LINE_RESOURCES);
+    ck_assert_int_eq(d.cores, 8);
+    ck_assert_int_eq(d.gpus, 1);
+    const char *l2 = " #mpibatch\tgpus=2\r";
+    ck_assert_int_eq(mb_commands_parse(l2, strlen(l2), &k, &d), MB_OK);
+    ck_assert_int_eq(k, MB_LINE_RESOURCES);
+    ck_assert_int_eq(d.cores, -1);
+    ck_assert_int_eq(d.gpus, 2);
+    /* Other lines leave the amounts unset. */
+    const char *l3 = "#mpibatch barrier";
+    ck_assert_int_eq(mb_commands_parse(l3, strlen(l3), &k, &d), MB_OK);
+    ck_assert_int_eq(k, MB_LINE_BARRIER);
+    ck_assert_int_eq(d.cores, -1);
+    ck_assert_int_eq(kind_of("# mpibatch cores=2"), MB_LINE_SKIP);
+}
+END_TEST
+
+START_TEST(bad_resource_directives_are_refused)
+{
+    const char *bad[] = {"#mpibatch cores=x", "#mpibatch colour=red", "#mpibatch cores=",
+                         "#mpibatch cores=-1", "#mpibatch cores=99999999999",
+                         "#mpibatch barrier cores=2"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ck_assert_msg(kind_of(bad[i]) == -1, "%s was taken", bad[i]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("commands");
@@ -236,6 +269,8 @@ int main(void)
     tcase_add_test(tc, bad_templates_and_separators);
     tcase_add_test(tc, nul_byte_is_refused);
     tcase_add_test(tc, overlong_commands_are_refused);
+    tcase_add_test(tc, resource_directives_are_parsed);
+    tcase_add_test(tc, bad_resource_directives_are_refused);
     suite_add_tcase(s, tc);
     return mb_test_run(s);
 }
