@@ -7,19 +7,7 @@
 # host.  Skips (77) only where the namespaces cannot be made.
 # shellcheck disable=SC1091,SC2015,SC2154,SC2086,SC2016 # ok never fails; make check sets top_srcdir; MB_WRAPPER is words; commands in single quotes
 . "$top_srcdir/tests/integration/lib.sh"
-# Each simulated host has a /dev/shm of its own, gone with the host, as a
-# real node has: shared-memory files stay there, not in one directory on
-# the file system every host sees (lib.sh's choice for one-host tests).
-unset OMPI_MCA_btl_vader_backing_directory
-. "$top_srcdir/tests/cluster/cluster.sh"
-
-if ! why=$(cluster_check); then
-    echo "SKIP: ************************************************************"
-    echo "SKIP: the simulated cluster cannot be made here: $why"
-    echo "SKIP: ************************************************************"
-    exit 77
-fi
-C="$WORK/cluster"
+. "$top_srcdir/tests/cluster/testlib.sh"
 trap 'cluster_down "$C"; rm -rf "$WORK"' EXIT
 trap 'exit 1' INT TERM
 HOSTS=4

@@ -4,4 +4,4 @@ CLUSTER_TESTS = tests/cluster/kernels.sh tests/cluster/slurm.sh tests/cluster/lo
 TESTS += $(CLUSTER_TESTS)
 check_PROGRAMS += tests/cluster/shm_probe
 tests_cluster_shm_probe_SOURCES = tests/cluster/shm_probe.c
-EXTRA_DIST += $(CLUSTER_TESTS) tests/cluster/cluster.sh
+EXTRA_DIST += $(CLUSTER_TESTS) tests/cluster/cluster.sh tests/cluster/testlib.sh

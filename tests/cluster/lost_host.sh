@@ -13,16 +13,7 @@
 # shellcheck disable=SC1091,SC2015,SC2154,SC2086,SC2046 # ok never fails; make check sets top_srcdir; pid lists are words
 . "$top_srcdir/tests/integration/lib.sh"
 "$MPIBATCH" --help | grep -q '^  exec ' || { echo "no exec kernel: skipped"; exit 77; }
-unset OMPI_MCA_btl_vader_backing_directory # each host has its own /dev/shm
-. "$top_srcdir/tests/cluster/cluster.sh"
-
-if ! why=$(cluster_check); then
-    echo "SKIP: ************************************************************"
-    echo "SKIP: the simulated cluster cannot be made here: $why"
-    echo "SKIP: ************************************************************"
-    exit 77
-fi
-C="$WORK/cluster"
+. "$top_srcdir/tests/cluster/testlib.sh"
 FROZEN=
 trap '[ -z "$FROZEN" ] || kill -CONT $FROZEN 2>/dev/null; cluster_down "$C"; rm -rf "$WORK"' EXIT
 trap 'exit 1' INT TERM

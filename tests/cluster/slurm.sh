@@ -9,23 +9,10 @@
 # not installed and cannot be.
 # shellcheck disable=SC1091,SC2015,SC2154 # ok never fails; make check sets top_srcdir
 . "$top_srcdir/tests/integration/lib.sh"
-# Each simulated host has a /dev/shm of its own, gone with the host, as a
-# real node has: shared-memory files stay there, not in one directory on
-# the file system every host sees (lib.sh's choice for one-host tests).
-unset OMPI_MCA_btl_vader_backing_directory
-. "$top_srcdir/tests/cluster/cluster.sh"
+. "$top_srcdir/tests/cluster/testlib.sh"
 . "$top_srcdir/tests/deploy/slurmlib.sh"
-
-skip() {
-    echo "SKIP: ************************************************************"
-    echo "SKIP: $*"
-    echo "SKIP: ************************************************************"
-    exit 77
-}
-why=$(cluster_check) || skip "the simulated cluster cannot be made here: $why"
 slurm_install ||
-    skip "Slurm is not installed and cannot be (apt-get install slurm-wlm munge needs root)"
-C="$WORK/cluster"
+    cluster_skip "Slurm is not installed and cannot be (apt-get install slurm-wlm munge needs root)"
 trap 'slurm_stop; cluster_down "$C"; rm -rf "$WORK"' EXIT
 trap 'exit 1' INT TERM
 S="$top_srcdir/slurm"
