@@ -3,7 +3,8 @@
 # under both schedules: the same results as a 1-host run (h5diff of
 # /results, the euler total to the bit), /ranks/host and the report's hosts
 # naming the 4 hosts, exec tasks seeing their own host's MB_HOST and
-# writing their logs, classify at levels 1 and 2 with one model table per
+# writing their logs (on the shared file system, and on each host's own
+# disk), classify at levels 1 and 2 with one model table per
 # host.  Skips (77) only where the namespaces cannot be made.
 # shellcheck disable=SC1091,SC2015,SC2154,SC2086,SC2016 # ok never fails; make check sets top_srcdir; MB_WRAPPER is words; commands in single quotes
 . "$top_srcdir/tests/integration/lib.sh"
@@ -106,6 +107,44 @@ for t, line in enumerate(field("/results/stdout")):
     seen.add(mbhost)
 assert sorted(seen) == sorted(set(hosts)) and len(seen) == len(hosts) // per, seen
 PY
+
+# --logs on each host's own disk (a tmpfs in each node's mount namespace,
+# as a node's local scratch): every rank writes its tasks' logs on its
+# host, nothing reaches the shared directory, and `mpibatch logs` on a
+# host prints the tasks that ran there and names a task that did not.
+mkdir -p "$WORK/local"
+i=1
+while [ $i -le $HOSTS ]; do
+    cluster_on "$C" node$i mount -t tmpfs -o size=16m tmpfs "$WORK/local" ||
+        fail "node$i: no tmpfs for its local logs"
+    i=$((i + 1))
+done
+cm exec --commands "$WORK/hosts.txt" --schedule static --chunk 1 --logs "$WORK/local/logs" \
+    --out "$WORK/local.h5" --quiet || fail "exec --logs on local disks: run"
+[ -z "$(ls -A "$WORK/local")" ] && ok || fail "local logs reached the shared directory"
+h5dump -A 0 -y -w 0 -d /tasks/rank "$WORK/local.h5" |
+    awk '/DATA \{/ {f = 1; next} /\}/ {f = 0} f' | tr -c '0-9' '\n' | sed '/^$/d' >"$WORK/local.ranks"
+t=0
+while read -r rank; do
+    node=$((rank / PER + 1))
+    other=$((node % HOSTS + 1))
+    got=$(cluster_on "$C" node$node "$MPIBATCH" logs "$WORK/local/logs" $t --stream out)
+    [ "$got" = "$rank node$node node$node" ] && ok || fail "task $t on node$node: '$got'"
+    if err=$(cluster_on "$C" node$other "$MPIBATCH" logs "$WORK/local/logs" $t 2>&1); then
+        fail "task $t found on node$other: $err"
+    else
+        echo "$err" | grep -q "task $t" && ok || fail "task $t on node$other: $err"
+    fi
+    t=$((t + 1))
+done <"$WORK/local.ranks"
+[ $t = 16 ] && ok || fail "local logs: $t tasks in /tasks/rank"
+i=1
+while [ $i -le $HOSTS ]; do
+    files=$(cluster_on "$C" node$i ls "$WORK/local/logs" | grep -c '^rank-.*\.idx$')
+    [ "$files" = $PER ] && ok || fail "node$i holds $files rank indexes, not $PER"
+    cluster_on "$C" node$i umount "$WORK/local" || fail "node$i: umount"
+    i=$((i + 1))
+done
 
 # classify: a model trained on 1 host and on the cluster (the same bits),
 # then classification at levels 1 and 2.
