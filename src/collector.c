@@ -13,6 +13,7 @@ typedef struct held {
     uint64_t first;
     char *msg;
     size_t len;
+    int replayed;         /* from the journal: no stats */
 } held;
 
 struct mb_collector {
@@ -30,8 +31,7 @@ struct mb_collector {
     size_t nkept;
     mb_slow_task slow[MB_COLLECTOR_SLOWEST]; /* longest first */
     size_t nslow;
-    mb_journal *journal;  /* records each chunk passed on, or NULL */
-    int replaying;        /* rows come from the journal: no stats, no re-recording */
+    mb_journal *journal;  /* records each chunk as it arrives, or NULL */
     uint64_t max_count;   /* --max-failures N */
     double max_percent;   /* --max-failures P%; < 0: none */
     char limit[256];      /* why the job must stop ("" while it need not) */
@@ -131,8 +131,9 @@ static void note_slow(mb_collector *c, uint64_t task, int rank, double seconds)
     c->slow[i] = (mb_slow_task){task, seconds, rank};
 }
 
-/* Pass the rows of r (tasks c->next..) on in order. */
-static mb_err emit(mb_collector *c, const mb_result *r)
+/* Pass the rows of r (tasks c->next..) on in order; replayed rows come
+ * from the journal and count in no statistics. */
+static mb_err emit(mb_collector *c, const mb_result *r, int replayed)
 {
     size_t fpos = 0;
     mb_buf reason = {0};
@@ -144,12 +145,12 @@ static mb_err emit(mb_collector *c, const mb_result *r)
         int rank = (int)extra[MB_ROW_RANK];
         int failed = extra[MB_ROW_STATUS] != 0;
         /* A replayed row may come from a run with more ranks. */
-        if (!c->replaying && (rank < 0 || rank >= c->nranks)) {
+        if (!replayed && (rank < 0 || rank >= c->nranks)) {
             rc = mb_error_set(MB_ERR_INTERNAL, "task %llu: result from unknown rank %d",
                               (unsigned long long)task, rank);
             break;
         }
-        if (!c->replaying) {
+        if (!replayed) {
             c->stats[rank].tasks++;
             c->stats[rank].busy_seconds += extra[MB_ROW_SECONDS];
             note_slow(c, task, rank, extra[MB_ROW_SECONDS]);
@@ -162,14 +163,12 @@ static mb_err emit(mb_collector *c, const mb_result *r)
     mb_buf_free(&reason);
     if (rc == MB_OK && c->out)
         rc = mb_output_append(c->out, r->rows, r->count);
-    if (rc == MB_OK && c->journal && !c->replaying)
-        rc = mb_journal_append(c->journal, r);
     c->next += r->count;
     check_limit(c);
     return rc;
 }
 
-static mb_err hold(mb_collector *c, const mb_result *r)
+static mb_err hold(mb_collector *c, const mb_result *r, int replayed)
 {
     size_t idx;
     mb_buf copy = {0};
@@ -189,7 +188,7 @@ static mb_err hold(mb_collector *c, const mb_result *r)
      * at most a few chunks per rank are ever held. */
     for (idx = c->nheld; idx > 0 && c->held[idx - 1].first < r->first; idx--)
         c->held[idx] = c->held[idx - 1];
-    c->held[idx] = (held){r->first, copy.data, copy.len};
+    c->held[idx] = (held){r->first, copy.data, copy.len, replayed};
     c->nheld++;
     return MB_OK;
 }
@@ -202,7 +201,7 @@ static mb_err drain(mb_collector *c)
         size_t pos = 0;
         mb_err rc = mb_wire_get_result(h.msg, h.len, &pos, c->rowlen, &r);
         if (rc == MB_OK)
-            rc = emit(c, &r);
+            rc = emit(c, &r, h.replayed);
         free(h.msg);
         if (rc != MB_OK)
             return rc;
@@ -210,13 +209,24 @@ static mb_err drain(mb_collector *c)
     return MB_OK;
 }
 
-mb_err mb_collector_add(mb_collector *c, const mb_result *r)
+/* A chunk's result, new (recorded in the journal at once, whatever its
+ * place in task order) or replayed from the journal. */
+static mb_err add(mb_collector *c, const mb_result *r, int replayed)
 {
+    mb_err rc = MB_OK;
     if (r->first < c->next)
         return mb_error_set(MB_ERR_INTERNAL, "duplicate result chunk at task %llu",
                             (unsigned long long)r->first);
-    mb_err rc = r->first == c->next ? emit(c, r) : hold(c, r);
+    if (!replayed && c->journal)
+        rc = mb_journal_append(c->journal, r);
+    if (rc == MB_OK)
+        rc = r->first == c->next ? emit(c, r, replayed) : hold(c, r, replayed);
     return rc == MB_OK ? drain(c) : rc;
+}
+
+mb_err mb_collector_add(mb_collector *c, const mb_result *r)
+{
+    return add(c, r, 0);
 }
 
 void mb_collector_set_journal(mb_collector *c, mb_journal *j)
@@ -232,10 +242,7 @@ void mb_collector_set_limit(mb_collector *c, uint64_t max_count, double max_perc
 
 mb_err mb_collector_replay(mb_collector *c, const mb_result *r)
 {
-    c->replaying = 1;
-    mb_err rc = mb_collector_add(c, r);
-    c->replaying = 0;
-    return rc;
+    return add(c, r, 1);
 }
 
 uint64_t mb_collector_done(const mb_collector *c)

@@ -55,8 +55,8 @@ mb_err mb_collector_add(mb_collector *c, const mb_result *r);
 
 struct mb_journal;
 
-/* Record every chunk passed on from now in j (NULL: none); the caller
- * keeps ownership of j. */
+/* Record every chunk taken from now in j (NULL: none) as it arrives, also
+ * one held for an earlier gap; the caller keeps ownership of j. */
 void mb_collector_set_journal(mb_collector *c, struct mb_journal *j);
 
 /* --max-failures: the job must stop once more than max_count tasks

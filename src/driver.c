@@ -47,7 +47,9 @@ typedef struct driver {
     mb_source source;         /* rank 0, kernels with input */
     mb_journal *journal;      /* rank 0, with --journal */
     mb_progress *progress;    /* rank 0: progress line, --status; NULL if neither */
-    uint64_t resumed;         /* rank 0: tasks replayed from the journal */
+    uint64_t resumed;         /* rank 0: tasks the journal records up to its first gap */
+    uint64_t islands;         /* rank 0: tasks it records past a gap */
+    uint64_t recorded;        /* rank 0, stopped: tasks the journal keeps */
     uint64_t retried, speculated; /* rank 0: from the schedule */
     uint64_t dispatched;      /* rank 0: tasks handed out (known to exist) */
     int input_done;           /* rank 0: the feed reached the end of the tasks */
@@ -159,6 +161,7 @@ static mb_err open_journal(driver *d)
                                 1, d->job.journal_interval, replay_one, d,
                                 &d->resumed);
     d->journal_ours = rc == MB_OK && d->job.journal_default;
+    d->islands = mb_journal_island_tasks(d->journal);
     if (rc == MB_OK && k->ntasks && d->resumed > k->ntasks(d->kstate))
         rc = mb_error_set(MB_ERR_USAGE, "journal '%s' records %llu tasks, more than the job's %llu",
                           d->job.journal, (unsigned long long)d->resumed,
@@ -250,9 +253,10 @@ static mb_err write_report(driver *d, double started, cJSON *result, const char 
         .job = &d->job, .nranks = d->size, .hosts = d->hosts,
         .tasks = done, .failed = mb_collector_failed(d->col),
         .wall_seconds = mb_clock_now() - started, .stats = mb_collector_stats(d->col),
-        .retried = d->retried, .resumed = d->resumed, .speculated = d->speculated,
+        .retried = d->retried, .resumed = d->resumed + d->islands, .speculated = d->speculated,
         .state = state, .ending = *d->ending ? d->ending : NULL,
-        .not_done = d->dispatched > done ? d->dispatched - done : 0,
+        .not_done = d->dispatched > (d->recorded > done ? d->recorded : done)
+                    ? d->dispatched - (d->recorded > done ? d->recorded : done) : 0,
         .time_left = d->deadline <= 0 ? -1 : d->deadline > mb_clock_wall()
                      ? d->deadline - mb_clock_wall() : 0,
         .restart_count = restart_count(), .root_served_only = root_serves_only(d),
@@ -343,6 +347,9 @@ static mb_err finish_stopped(driver *d, double started)
     char when[32] = "", total[32] = "an unknown number of";
     time_t now = time(NULL);
     struct tm tm;
+    /* Finished tasks still waiting for an earlier one are in the journal
+     * too, not in the collector's count. */
+    d->recorded = d->journal ? mb_journal_recorded(d->journal) : mb_collector_done(d->col);
     mb_err rc = mb_journal_close(d->journal);
     d->journal = NULL;
     mb_output_discard(d->out);
@@ -365,7 +372,7 @@ static mb_err finish_stopped(driver *d, double started)
     if (d->job.journal)
         return mb_error_set(MB_ERR_STOPPED, "%s with %llu of %s tasks done; journal '%s' keeps "
                             "them: run the same command again to continue", d->ending,
-                            (unsigned long long)mb_collector_done(d->col), total, d->job.journal);
+                            (unsigned long long)d->recorded, total, d->job.journal);
     return mb_error_set(MB_ERR_STOPPED, "%s with %llu of %s tasks done; no journal was kept "
                         "(no --out, or --no-journal): the same command starts over", d->ending,
                         (unsigned long long)mb_collector_done(d->col), total);

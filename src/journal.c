@@ -19,11 +19,32 @@
 
 static const char file_magic[8] = "MBJRNL1";
 
+/* Tasks [first, first + count) recorded after a gap.  An island read at
+ * open keeps its frame's body, to replay when the feed reaches it. */
+typedef struct island {
+    uint64_t first, count;
+    char *body;
+    size_t len;
+} island;
+
+typedef struct islands {
+    island *a;            /* sorted by first */
+    size_t n, cap;
+} islands;
+
 struct mb_journal {
     int fd;
     char *path;
     size_t rowlen;
-    uint64_t next;        /* first task not yet recorded */
+    uint64_t next;        /* every task before it is recorded */
+    /* Frames are written as results arrive, so a task that finished while
+     * an earlier one still ran is recorded at once: recorded runs past
+     * next, merged into it as the gaps fill. */
+    islands rec;
+    islands pend;         /* read at open past a gap, not yet replayed */
+    uint64_t pend_tasks;
+    mb_journal_replay_fn fn;
+    void *arg;
     double interval, synced;
     int dirty;            /* written since the last sync */
     mb_buf frame;
@@ -65,6 +86,60 @@ uint64_t mb_journal_input_hash(const void *data, size_t len)
     return fnv1a(0xcbf29ce484222325ull, data, len);
 }
 
+/* Nonzero when [first, first + count) meets a run of is. */
+static int overlaps(const islands *is, uint64_t first, uint64_t count)
+{
+    for (size_t k = 0; k < is->n; k++)
+        if (first < is->a[k].first + is->a[k].count && is->a[k].first < first + count)
+            return 1;
+    return 0;
+}
+
+/* Insert a run into is, in order of first; body (may be NULL) is kept. */
+static mb_err insert(islands *is, uint64_t first, uint64_t count, char *body, size_t len)
+{
+    size_t k = is->n;
+    if (is->n == is->cap) {
+        size_t cap = is->cap ? 2 * is->cap : 16;
+        island *a = realloc(is->a, cap * sizeof *a);
+        if (!a)
+            return mb_error_set(MB_ERR_NOMEM, "out of memory for the journal's recorded runs");
+        is->a = a;
+        is->cap = cap;
+    }
+    for (; k > 0 && is->a[k - 1].first > first; k--)
+        is->a[k] = is->a[k - 1];
+    is->a[k] = (island){first, count, body, len};
+    is->n++;
+    return MB_OK;
+}
+
+static void drop_first(islands *is)
+{
+    free(is->a[0].body);
+    memmove(is->a, is->a + 1, (is->n - 1) * sizeof *is->a);
+    is->n--;
+}
+
+/* Tasks [first, first + count) are recorded (checked by append): the
+ * prefix grows over the runs it reaches, and the input hashes of the
+ * prefix are forgotten. */
+static mb_err record(mb_journal *j, uint64_t first, uint64_t count)
+{
+    if (first != j->next)
+        return insert(&j->rec, first, count, NULL, 0);
+    j->next = first + count;
+    while (j->rec.n > 0 && j->rec.a[0].first == j->next) {
+        j->next += j->rec.a[0].count;
+        drop_first(&j->rec);
+    }
+    while (j->head < j->n && j->in_first < j->next) {
+        j->head++;
+        j->in_first++;
+    }
+    return MB_OK;
+}
+
 mb_err mb_journal_note_input(mb_journal *j, uint64_t task, const void *data, size_t len)
 {
     if (!j)
@@ -73,23 +148,28 @@ mb_err mb_journal_note_input(mb_journal *j, uint64_t task, const void *data, siz
         j->head = j->n = 0;
         j->in_first = task;
     }
-    if (task != j->in_first + (j->n - j->head))
+    if (task < j->in_first + (j->n - j->head))
         return mb_error_set(MB_ERR_INTERNAL, "journal: input of task %llu out of order",
                             (unsigned long long)task);
-    if (j->head > 0 && j->n == j->cap) { /* slide the live part to the front */
-        memmove(j->inputs, j->inputs + j->head, (j->n - j->head) * sizeof *j->inputs);
-        j->n -= j->head;
-        j->head = 0;
+    /* Tasks skipped since the last note were recorded by an earlier run
+     * (islands the feed replayed): their slots stay 0, never written. */
+    while (task >= j->in_first + (j->n - j->head)) {
+        if (j->head > 0 && j->n == j->cap) { /* slide the live part to the front */
+            memmove(j->inputs, j->inputs + j->head, (j->n - j->head) * sizeof *j->inputs);
+            j->n -= j->head;
+            j->head = 0;
+        }
+        if (j->n == j->cap) {
+            size_t cap = j->cap ? 2 * j->cap : 1024;
+            uint64_t *p = realloc(j->inputs, cap * sizeof *p);
+            if (!p)
+                return mb_error_set(MB_ERR_NOMEM, "out of memory for the journal's input hashes");
+            j->inputs = p;
+            j->cap = cap;
+        }
+        j->inputs[j->n++] = 0;
     }
-    if (j->n == j->cap) {
-        size_t cap = j->cap ? 2 * j->cap : 1024;
-        uint64_t *p = realloc(j->inputs, cap * sizeof *p);
-        if (!p)
-            return mb_error_set(MB_ERR_NOMEM, "out of memory for the journal's input hashes");
-        j->inputs = p;
-        j->cap = cap;
-    }
-    j->inputs[j->n++] = mb_journal_input_hash(data, len);
+    j->inputs[j->n - 1] = mb_journal_input_hash(data, len);
     return MB_OK;
 }
 
@@ -232,7 +312,7 @@ static int read_frame(mb_journal *j, mb_result *res)
         return 0;
     j->frame.len = (size_t)len;
     if (mb_wire_get_result(j->frame.data, j->frame.len, &pos, j->rowlen, res) != MB_OK ||
-        res->first != j->next || res->count == 0)
+        res->count == 0 || res->first < j->next || overlaps(&j->pend, res->first, res->count))
         return 0;
     /* The tasks' input hashes follow the result message, when they have input. */
     j->read_inputs = pos + res->count * 8 == j->frame.len
@@ -240,24 +320,88 @@ static int read_frame(mb_journal *j, mb_result *res)
     return pos == j->frame.len || j->read_inputs;
 }
 
-/* Replay the valid frames through fn and cut the file after the last. */
-static mb_err replay(mb_journal *j, mb_journal_replay_fn fn, void *arg)
+/* Replay one frame body (a result message, then its input hashes). */
+static mb_err replay_body(mb_journal *j, const char *body, size_t len)
+{
+    mb_result res;
+    size_t pos = 0;
+    mb_err rc = mb_wire_get_result(body, len, &pos, j->rowlen, &res);
+    if (rc != MB_OK)
+        return rc;
+    return j->fn(j->arg, &res, pos + res.count * 8 == len
+                                   ? (const uint64_t *)(const void *)(body + pos) : NULL);
+}
+
+/* Replay the valid frames through fn in task order and cut the file after
+ * the last.  A frame past a gap waits (its body copied) until the gap
+ * fills; those still waiting at the end are islands, replayed when the
+ * feed reaches them (mb_journal_replay_island). */
+static mb_err replay(mb_journal *j)
 {
     off_t good = HEADER_LEN;
     mb_result res;
-    while (read_frame(j, &res)) {
-        mb_err rc = fn(arg, &res, j->read_inputs);
-        if (rc != MB_OK)
-            return rc;
-        j->next += res.count;
+    mb_err rc = MB_OK;
+    while (rc == MB_OK && read_frame(j, &res)) {
         good += FRAME_HEAD + (off_t)j->frame.len;
+        if (res.first > j->next) {
+            char *body = malloc(j->frame.len);
+            if (!body)
+                return mb_error_set(MB_ERR_NOMEM, "out of memory for the journal's frames");
+            memcpy(body, j->frame.data, j->frame.len);
+            rc = insert(&j->pend, res.first, res.count, body, j->frame.len);
+            if (rc != MB_OK)
+                free(body);
+            continue;
+        }
+        rc = j->fn(j->arg, &res, j->read_inputs);
+        j->next += res.count;
+        while (rc == MB_OK && j->pend.n > 0 && j->pend.a[0].first == j->next) {
+            rc = replay_body(j, j->pend.a[0].body, j->pend.a[0].len);
+            j->next += j->pend.a[0].count;
+            drop_first(&j->pend);
+        }
     }
+    for (size_t k = 0; rc == MB_OK && k < j->pend.n; k++) {
+        rc = insert(&j->rec, j->pend.a[k].first, j->pend.a[k].count, NULL, 0);
+        j->pend_tasks += j->pend.a[k].count;
+    }
+    if (rc != MB_OK)
+        return rc;
     if (ftruncate(j->fd, good) != 0 || lseek(j->fd, good, SEEK_SET) < 0)
         return sys_error(j, "cannot cut the torn tail");
     return MB_OK;
 }
 
-static mb_err open_existing(mb_journal *j, uint64_t hash, mb_journal_replay_fn fn, void *arg)
+int mb_journal_island(const mb_journal *j, uint64_t *first, uint64_t *count)
+{
+    if (!j || j->pend.n == 0)
+        return 0;
+    *first = j->pend.a[0].first;
+    *count = j->pend.a[0].count;
+    return 1;
+}
+
+mb_err mb_journal_replay_island(mb_journal *j)
+{
+    mb_err rc = replay_body(j, j->pend.a[0].body, j->pend.a[0].len);
+    drop_first(&j->pend);
+    return rc;
+}
+
+uint64_t mb_journal_recorded(const mb_journal *j)
+{
+    uint64_t n = j->next;
+    for (size_t k = 0; k < j->rec.n; k++)
+        n += j->rec.a[k].count;
+    return n;
+}
+
+uint64_t mb_journal_island_tasks(const mb_journal *j)
+{
+    return j ? j->pend_tasks : 0;
+}
+
+static mb_err open_existing(mb_journal *j, uint64_t hash)
 {
     char h[HEADER_LEN];
     size_t n = read_some(j->fd, h, sizeof h);
@@ -269,7 +413,7 @@ static mb_err open_existing(mb_journal *j, uint64_t hash, mb_journal_replay_fn f
     if (n < sizeof h)
         return mb_error_set(MB_ERR_USAGE, "'%s' is not an mpibatch journal", j->path);
     mb_err rc = check_header(j, h, hash);
-    return rc == MB_OK ? replay(j, fn, arg) : rc;
+    return rc == MB_OK ? replay(j) : rc;
 }
 
 mb_err mb_journal_open(mb_journal **jp, const char *path, uint64_t spec_hash, size_t rowlen,
@@ -286,6 +430,8 @@ mb_err mb_journal_open(mb_journal **jp, const char *path, uint64_t spec_hash, si
     }
     j->rowlen = rowlen;
     j->interval = interval;
+    j->fn = fn;
+    j->arg = arg;
     j->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (j->fd >= 0)
         rc = start(j, spec_hash);
@@ -297,7 +443,7 @@ mb_err mb_journal_open(mb_journal **jp, const char *path, uint64_t spec_hash, si
     else if ((j->fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
         rc = sys_error(j, "cannot open");
     else
-        rc = open_existing(j, spec_hash, fn, arg);
+        rc = open_existing(j, spec_hash);
     j->synced = mb_clock_now();
     *tasks = j->next;
     if (rc != MB_OK) {
@@ -314,6 +460,10 @@ mb_err mb_journal_append(mb_journal *j, const mb_result *r)
     uint32_t magic = FRAME_MAGIC, crc;
     uint64_t len;
     mb_err rc;
+    if (r->first < j->next || overlaps(&j->rec, r->first, r->count))
+        return mb_error_set(MB_ERR_INTERNAL, "journal '%s': tasks %llu..%llu recorded twice",
+                            j->path, (unsigned long long)r->first,
+                            (unsigned long long)(r->first + r->count - 1));
     /* The frame header's room first, then the body after it. */
     j->frame.len = 0;
     if ((rc = mb_buf_reserve(&j->frame, FRAME_HEAD)) != MB_OK)
@@ -323,23 +473,21 @@ mb_err mb_journal_append(mb_journal *j, const mb_result *r)
                             r->fails, r->failbytes);
     if (rc != MB_OK)
         return rc;
-    /* The inputs' hashes, when they were noted, and forget them. */
-    if (j->n - j->head >= r->count && j->in_first == r->first) {
-        rc = mb_buf_append(&j->frame, (const char *)(j->inputs + j->head), r->count * 8);
-        j->head += r->count;
-        j->in_first += r->count;
-        if (rc != MB_OK)
-            return rc;
-    }
+    /* The inputs' hashes, when they were noted (forgotten once the
+     * recorded prefix passes them). */
+    if (r->first >= j->in_first && r->first + r->count <= j->in_first + (j->n - j->head) &&
+        (rc = mb_buf_append(&j->frame, (const char *)(j->inputs + j->head + (r->first - j->in_first)),
+                            r->count * 8)) != MB_OK)
+        return rc;
     body = j->frame.len - FRAME_HEAD;
     len = body;
     crc = mb_journal_crc32(0, j->frame.data + FRAME_HEAD, body);
     memcpy(j->frame.data, &magic, 4);
     memcpy(j->frame.data + 4, &crc, 4);
     memcpy(j->frame.data + 8, &len, 8);
-    if ((rc = write_all(j, j->frame.data, j->frame.len)) != MB_OK)
+    if ((rc = write_all(j, j->frame.data, j->frame.len)) != MB_OK ||
+        (rc = record(j, r->first, r->count)) != MB_OK)
         return rc;
-    j->next = r->first + r->count;
     return mb_clock_now() - j->synced >= j->interval ? mb_journal_sync(j) : MB_OK;
 }
 
@@ -362,6 +510,10 @@ mb_err mb_journal_close(mb_journal *j)
         close(j->fd);
     }
     mb_buf_free(&j->frame);
+    while (j->pend.n > 0)
+        drop_first(&j->pend);
+    free(j->pend.a);
+    free(j->rec.a);
     free(j->inputs);
     free(j->path);
     free(j);

@@ -9,12 +9,15 @@
  *           the task's input, for kernels whose tasks have input)
  *           = one result message in wire.h's format (rows and failure
  *           reasons of consecutive tasks)
- * Frames hold a contiguous prefix of the tasks in task order: frame k
- * starts where frame k-1 ended.  Frames are written as results pass the
- * collector and synced (fdatasync) at most every `interval` seconds, so a
- * killed process loses nothing written and a machine crash at most the
+ * Frames are written as results reach the collector, in the order they
+ * arrive: a chunk that finished while an earlier one still ran is recorded
+ * at once, so a job stopped then loses neither.  No two frames share a
+ * task.  They are synced (fdatasync) at most every `interval` seconds, so
+ * a killed process loses nothing written and a machine crash at most the
  * last interval.  On resume the frames are checked up to the first torn or
- * corrupt one, the file is cut there, and the valid prefix is replayed.
+ * corrupt one (or one that repeats a task), the file is cut there, and the
+ * valid frames are replayed in task order: those up to the first gap at
+ * open, each island past a gap when the feed reaches it.
  * Little-endian hosts only, like the wire format.
  */
 #ifndef MPIBATCH_JOURNAL_H
@@ -30,7 +33,8 @@
 
 typedef struct mb_journal mb_journal;
 
-/* Called for each recorded frame, in task order, while a journal opens;
+/* Called for each recorded frame, in task order, while a journal opens
+ * and for each island later (fn and arg must live as long as the journal);
  * inputs holds the hashes of its tasks' inputs (r->count of them), NULL
  * for a kernel without input. */
 typedef mb_err (*mb_journal_replay_fn)(void *arg, const mb_result *r, const uint64_t *inputs);
@@ -39,16 +43,32 @@ typedef mb_err (*mb_journal_replay_fn)(void *arg, const mb_result *r, const uint
  * are rowlen doubles.  Without resume the file must not exist (exit 2
  * otherwise: a journal is never overwritten by accident).  With resume an
  * existing journal of the same job is checked and replayed through fn
- * (*tasks receives the number of tasks it recorded) and a missing one is
+ * up to its first gap (*tasks receives where that is: the feed starts
+ * there), and a missing one is
  * created; a journal of another job is refused (MB_ERR_USAGE).  The caller
  * owns *j and releases it with mb_journal_close(). */
 mb_err mb_journal_open(mb_journal **j, const char *path, uint64_t spec_hash, size_t rowlen,
                        int resume, double interval, mb_journal_replay_fn fn, void *arg,
                        uint64_t *tasks);
 
-/* Append the result of the tasks that follow those recorded; syncs when
+/* Append the result of tasks not recorded yet, in any order; syncs when
  * the last sync is `interval` seconds old. */
 mb_err mb_journal_append(mb_journal *j, const mb_result *r);
+
+/* The first island left to replay: tasks [*first, *first + *count) that
+ * an earlier run recorded past a gap (*tasks of mb_journal_open stops at
+ * the first gap).  0 when none is left or j is NULL. */
+int mb_journal_island(const mb_journal *j, uint64_t *first, uint64_t *count);
+
+/* Replay that island through the open's fn: the feed has reached it. */
+mb_err mb_journal_replay_island(mb_journal *j);
+
+/* Tasks recorded in all, in order or not. */
+uint64_t mb_journal_recorded(const mb_journal *j);
+
+/* Tasks in the islands found at open (replayed or not), for the count of
+ * tasks resumed. */
+uint64_t mb_journal_island_tasks(const mb_journal *j);
 
 /* The hash of one task's input (its payload), as recorded: 64-bit FNV-1a. */
 uint64_t mb_journal_input_hash(const void *data, size_t len);

@@ -16,37 +16,59 @@ int mb_feed_waits(mb_feed *f)
     return f->barrier;
 }
 
-/* The next chunk's payloads into f->batch; a read that stopped at a
- * barrier with nothing before it (the barrier first, or two in a row)
- * reads again once the barrier is passed. */
-static mb_err feed_read(mb_feed *f, uint64_t *count)
+/* The next chunk's payloads (at most max) into f->batch; a read that
+ * stopped at a barrier with nothing before it (the barrier first, or two
+ * in a row) reads again once the barrier is passed. */
+static mb_err feed_read(mb_feed *f, uint64_t max, uint64_t *count)
 {
     mb_source *src = f->r->source;
     mb_err rc;
     do {
         mb_batch_clear(&f->batch);
-        if ((rc = src->read(src->state, f->r->chunk, &f->batch)) != MB_OK)
+        if ((rc = src->read(src->state, max, &f->batch)) != MB_OK)
             return rc;
         *count = f->batch.count;
         f->barrier = src->at_barrier && src->at_barrier(src->state);
-        f->done = *count < f->r->chunk && !f->barrier;
+        f->done = *count < max && !f->barrier;
     } while (*count == 0 && !mb_feed_waits(f) && !f->done);
     return MB_OK;
+}
+
+/* Replay the journal's islands that start here (tasks an earlier run
+ * finished past a gap; for a source, their input is read and checked);
+ * *max is how many tasks the next chunk may take before the next island. */
+static mb_err skip_islands(mb_feed *f, uint64_t *max)
+{
+    uint64_t first, count;
+    mb_err rc = MB_OK;
+    *max = f->r->chunk;
+    while (rc == MB_OK && mb_journal_island(f->r->journal, &first, &count)) {
+        if (first > f->next) {
+            *max = first - f->next < *max ? first - f->next : *max;
+            break;
+        }
+        rc = mb_journal_replay_island(f->r->journal);
+        f->next += count;
+    }
+    return rc;
 }
 
 /* Append the next chunk's work message to out; *count is 0 at the end. */
 mb_err mb_feed_next(mb_feed *f, mb_buf *out, uint64_t *count)
 {
     const mb_run *r = f->r;
+    uint64_t max;
     mb_err rc;
     *count = 0;
     if (f->done || f->stopped || mb_feed_waits(f))
         return MB_OK;
+    if ((rc = skip_islands(f, &max)) != MB_OK)
+        return rc;
     if (!r->source) {
-        *count = r->ntasks - f->next < r->chunk ? r->ntasks - f->next : r->chunk;
+        *count = f->next >= r->ntasks ? 0 : r->ntasks - f->next < max ? r->ntasks - f->next : max;
         f->done = f->next + *count >= r->ntasks;
     } else {
-        if ((rc = feed_read(f, count)) != MB_OK)
+        if ((rc = feed_read(f, max, count)) != MB_OK)
             return rc;
         for (uint64_t i = 0; i < *count; i++) {
             const uint64_t *off = f->batch.offsets;
@@ -55,6 +77,10 @@ mb_err mb_feed_next(mb_feed *f, mb_buf *out, uint64_t *count)
                 return rc;
         }
     }
+    if (f->done && mb_journal_island(r->journal, &max, count))
+        return mb_error_set(MB_ERR_USAGE, "the input ends before task %llu, which the journal "
+                            "records: the input changed since the journal was written; restore "
+                            "it, or remove the journal to start over", (unsigned long long)max);
     if (*count == 0)
         return MB_OK;
     rc = mb_wire_put_work(out, f->next, *count, r->source ? &f->batch : NULL, 0);

@@ -1,4 +1,4 @@
-/* test_journal.c - framing, replay, torn tails, refusals, spec identity. */
+/* test_journal.c - framing, replay in task order, torn tails, refusals, spec identity. */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
 #include <stdio.h>
@@ -112,6 +112,87 @@ START_TEST(frames_replay_in_order)
     ck_assert_int_eq(open_j(&j, 7, 1, &s, &tasks), MB_OK);
     ck_assert_uint_eq(tasks, 18);
     mb_journal_close(j);
+}
+END_TEST
+
+/* Chunks that end out of order are recorded as they arrive and come back
+ * in task order: at open up to the first gap, each island past a gap when
+ * asked for; a task is never recorded twice. */
+START_TEST(out_of_order_frames_replay_in_task_order)
+{
+    mb_journal *j;
+    seen s;
+    uint64_t tasks, first, count;
+    ck_assert_int_eq(open_j(&j, 7, 0, &s, &tasks), MB_OK);
+    append_chunks(j, 0, 1);  /* tasks 0..2 */
+    append_chunks(j, 3, 1);  /* 9..11, past a gap */
+    append_chunks(j, 1, 1);  /* 3..5 */
+    ck_assert_uint_eq(mb_journal_recorded(j), 9);
+    ck_assert_int_eq(mb_journal_close(j), MB_OK);
+
+    /* 0..5 replay at open, 9..11 wait for 6..8. */
+    ck_assert_int_eq(open_j(&j, 7, 1, &s, &tasks), MB_OK);
+    ck_assert_uint_eq(tasks, 6);
+    ck_assert_uint_eq(s.chunks, 2);
+    ck_assert_uint_eq(mb_journal_island_tasks(j), 3);
+    ck_assert_uint_eq(mb_journal_recorded(j), 9);
+    ck_assert(mb_journal_island(j, &first, &count));
+    ck_assert_uint_eq(first, 9);
+    ck_assert_uint_eq(count, 3);
+    /* An island's tasks cannot be recorded again. */
+    mb_buf msg = {0};
+    double rows[3 * ROWLEN] = {0};
+    mb_result r;
+    size_t pos = 0;
+    ck_assert_int_eq(mb_wire_put_result(&msg, 10, 1, ROWLEN, rows, 0, NULL, 0), MB_OK);
+    ck_assert_int_eq(mb_wire_get_result(msg.data, msg.len, &pos, ROWLEN, &r), MB_OK);
+    ck_assert_int_eq(mb_journal_append(j, &r), MB_ERR_INTERNAL);
+    mb_buf_free(&msg);
+    append_chunks(j, 2, 1);  /* 6..8: the gap fills */
+    s.tasks = 9;             /* the feed reached the island */
+    ck_assert_int_eq(mb_journal_replay_island(j), MB_OK);
+    ck_assert(!mb_journal_island(j, &first, &count));
+    ck_assert_uint_eq(s.chunks, 3);
+    ck_assert_uint_eq(mb_journal_recorded(j), 12);
+    mb_journal_close(j);
+
+    /* Every frame in task order at the next open, the island included. */
+    ck_assert_int_eq(open_j(&j, 7, 1, &s, &tasks), MB_OK);
+    ck_assert_uint_eq(tasks, 12);
+    ck_assert_uint_eq(s.chunks, 4);
+    ck_assert(s.sum == 66.0);
+    ck_assert_uint_eq(mb_journal_island_tasks(j), 0);
+    mb_journal_close(j);
+}
+END_TEST
+
+/* A frame that repeats a recorded task is taken for corruption: the file
+ * is cut before it. */
+START_TEST(a_repeated_task_ends_the_prefix)
+{
+    mb_journal *j;
+    seen s;
+    uint64_t tasks;
+    ck_assert_int_eq(open_j(&j, 7, 0, &s, &tasks), MB_OK);
+    append_chunks(j, 0, 2);
+    ck_assert_int_eq(mb_journal_close(j), MB_OK);
+    off_t good = file_size();
+    /* Append the first frame again by hand: a second copy of tasks 0..2. */
+    int fd = open(path, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    char frame[4096];
+    ck_assert_int_eq(pread(fd, frame, 16, 32), 16);
+    uint64_t len;
+    memcpy(&len, frame + 8, 8);
+    ck_assert_uint_le(len + 16, sizeof frame);
+    ck_assert_int_eq(pread(fd, frame, 16 + len, 32), (ssize_t)(16 + len));
+    ck_assert_int_eq(pwrite(fd, frame, 16 + len, good), (ssize_t)(16 + len));
+    close(fd);
+    ck_assert_int_eq(open_j(&j, 7, 1, &s, &tasks), MB_OK);
+    ck_assert_uint_eq(tasks, 6);
+    ck_assert_uint_eq(s.chunks, 2);
+    mb_journal_close(j);
+    ck_assert_int_eq(file_size(), good);
 }
 END_TEST
 
@@ -236,6 +317,8 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, frames_replay_in_order);
+    tcase_add_test(tc, out_of_order_frames_replay_in_task_order);
+    tcase_add_test(tc, a_repeated_task_ends_the_prefix);
     tcase_add_test(tc, torn_tail_is_cut);
     tcase_add_test(tc, corrupt_frame_ends_the_prefix);
     tcase_add_test(tc, existing_journal_needs_resume);
