@@ -69,7 +69,8 @@ if command -v gnuplot >/dev/null 2>&1; then
 fi
 
 # exec against xargs and GNU parallel (when installed): every workload, N
-# and runner has a row, each runner's ratio to xargs, and every run kept.
+# and runner has a row, each runner's ratio to xargs and cost beyond
+# start-up, and every run kept.
 if command -v parallel >/dev/null 2>&1 && parallel --version 2>/dev/null | grep -q "GNU parallel"; then
     sh "$B/exec" --ns 1,2 --commands 4 --workloads true,out1mb --repeats 2 --out "$WORK/ex" \
         >"$WORK/ex.txt" || fail "exec benchmark"
@@ -82,9 +83,13 @@ assert sorted((r["workload"], r["n"], r["runner"]) for r in rows) == sorted(
     for r in ("xargs", "parallel", "mpibatch", "slots")), rows
 for r in rows:
     assert float(r["process_seconds"]) > 0 and float(r["job_seconds"]) > 0, r
+    float(r["ms_per_command_beyond_startup"])
     if r["runner"] == "xargs":
         assert r["vs_xargs"] == "1.00", r
-assert len(list(csv.DictReader(open(d + "/exec-runs.csv")))) == 2 * len(rows)
+# Every run kept, the one-command runs (each runner's start-up) with them.
+runs = list(csv.DictReader(open(d + "/exec-runs.csv")))
+assert len(runs) == 2 * (len(rows) + 2 * 4), len(runs)
+assert sum(r["workload"] == "startup" for r in runs) == 2 * 2 * 4
 assert len(json.load(open(d + "/exec.json"))["points"]) == len(rows)
 PY
     grep -q "^| out1mb | 2 | " "$WORK/ex.txt" && ok || fail "exec benchmark table: $(cat "$WORK/ex.txt")"
