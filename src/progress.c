@@ -231,6 +231,10 @@ cJSON *mb_progress_document(const mb_progress *p, mb_progress_state state)
     cJSON_AddItemToObject(d, "time_left_seconds", p->deadline > 0
                           ? cJSON_CreateNumber(fmax(0, p->deadline - mb_clock_wall()))
                           : cJSON_CreateNull());
+    /* Who writes it: `mpibatch status` on this host tells a job whose
+     * rank 0 was killed (no last word) from one still running. */
+    cJSON_AddStringToObject(d, "host", p->hosts[0]);
+    cJSON_AddNumberToObject(d, "pid", (double)getpid());
     cJSON_AddNumberToObject(d, "ranks", p->nranks);
     cJSON_AddItemToObject(d, "per_rank", per_rank(p));
     cJSON_AddItemToObject(d, "slowest", slowest(p));

@@ -1,8 +1,11 @@
 /* status.c - `mpibatch status FILE [--html OUT]`: read a job's status
  * document (written by --status, progress.c) and show it as text or HTML. */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* timegm */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -203,7 +206,7 @@ static const char *state_words(const cJSON *doc, char *buf, size_t n, const char
 {
     const char *state = str(doc, "state");
     double failed = num(doc, "failed");
-    *cls = !strcmp(state, "failed") ? "failed" : !strcmp(state, "running") ? "running"
+    *cls = !strcmp(state, "failed") || !strcmp(state, "gone") ? "failed" : !strcmp(state, "running") ? "running"
          : failed > 0 ? "finished-failures" : !strcmp(state, "finished") ? "finished" : "other";
     if (!strcmp(state, "finished") && failed > 0)
         snprintf(buf, n, "finished, %.0f failed", failed);
@@ -220,6 +223,53 @@ static double max_rank_tasks(const cJSON *doc)
         if (num(r, "tasks") > most)
             most = num(r, "tasks");
     return most;
+}
+
+/* ---- a writer that is gone ------------------------------------------- */
+
+/* Seconds since the document's "updated" (UTC, ISO 8601), or -1. */
+static double age(const cJSON *doc)
+{
+    struct tm tm = {0};
+    if (sscanf(str(doc, "updated"), "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon,
+               &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return difftime(time(NULL), timegm(&tm));
+}
+
+static void replace(cJSON *doc, const char *key, cJSON *v)
+{
+    if (v && !cJSON_ReplaceItemInObjectCaseSensitive(doc, key, v) &&
+        !cJSON_AddItemToObject(doc, key, v))
+        cJSON_Delete(v);
+}
+
+/* Rank 0 may die without its last word (SIGKILL, Open MPI ending the job
+ * for a lost host, a node's power cut): only its own host can look the
+ * process up; elsewhere the age of the last update is shown, not judged. */
+void mb_status_judge_writer(cJSON *doc)
+{
+    const cJSON *host = cJSON_GetObjectItemCaseSensitive(doc, "host");
+    const cJSON *pid = cJSON_GetObjectItemCaseSensitive(doc, "pid");
+    const cJSON *every = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(doc, "job"), "status-interval");
+    char me[256], ending[512];
+    double old = age(doc), interval = cJSON_IsNumber(every) ? every->valuedouble : 5;
+    if (strcmp(str(doc, "state"), "running") != 0)
+        return;
+    if (cJSON_IsString(host) && cJSON_IsNumber(pid) && pid->valuedouble > 0 &&
+        gethostname(me, sizeof me) == 0 && !strcmp(me, host->valuestring) &&
+        kill((pid_t)pid->valuedouble, 0) != 0 && errno == ESRCH) {
+        snprintf(ending, sizeof ending, "rank 0 (process %.0f on %s) is gone without saying how "
+                 "the job ended (killed, or its host lost); last update %s", pid->valuedouble,
+                 host->valuestring, str(doc, "updated"));
+        replace(doc, "state", cJSON_CreateString("gone"));
+        replace(doc, "ending", cJSON_CreateString(ending));
+    } else if (old > 3 * interval + 60) {
+        replace(doc, "stale_seconds", cJSON_CreateNumber(old));
+    }
 }
 
 /* ---- text ------------------------------------------------------------- */
@@ -246,6 +296,13 @@ void mb_status_print(const cJSON *doc, const char *path, FILE *fp)
     item = cJSON_GetObjectItemCaseSensitive(doc, "ending");
     if (cJSON_IsString(item))
         fprintf(fp, "  ending: %s\n", item->valuestring);
+    item = cJSON_GetObjectItemCaseSensitive(doc, "stale_seconds");
+    if (cJSON_IsNumber(item)) {
+        char quiet[32];
+        mb_progress_format_duration(item->valuedouble, quiet, sizeof quiet);
+        fprintf(fp, "  no update for %s (it is rewritten every few seconds): the job may have "
+                "ended without a last word\n", quiet);
+    }
     item = cJSON_GetObjectItemCaseSensitive(doc, "time_left_seconds");
     if (cJSON_IsNumber(item)) {
         char left[32];
@@ -359,6 +416,13 @@ static void html_summary(const cJSON *doc, const char *path, FILE *fp)
     field(fp, "rate", buf);
     mb_progress_format_duration(num(doc, "eta_seconds"), dur, sizeof dur);
     field(fp, "ETA", dur);
+    if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(doc, "ending")))
+        field(fp, "ending", str(doc, "ending"));
+    if (num(doc, "stale_seconds") >= 0) {
+        mb_progress_format_duration(num(doc, "stale_seconds"), dur, sizeof dur);
+        snprintf(buf, sizeof buf, "none for %s: the job may have ended without a last word", dur);
+        field(fp, "updates", buf);
+    }
     fputs("</table>\n", fp);
 }
 
@@ -451,8 +515,10 @@ static void status_help(FILE *fp)
           "done, running, failed and pending, the rate and ETA, the slowest tasks and\n"
           "the tasks of each rank, the failed tasks with their reasons.  With --watch it\n"
           "shows it again every --interval seconds until the job has ended (with --html\n"
-          "it rewrites the page, which reloads itself while the job runs).  Runs on\n"
-          "one process; needs no mpirun.\n\n"
+          "it rewrites the page, which reloads itself while the job runs).  A job whose\n"
+          "rank 0 was killed before its last word shows as \"gone\" on rank 0's host,\n"
+          "and with \"no update for ...\" elsewhere.  Runs on one process; needs no\n"
+          "mpirun.\n\n"
           "Options:\n", fp);
     mb_options_print_help(status_options, fp);
     fputs("\nExit status: 0 shown, 2 usage error or a missing or invalid FILE,\n"
@@ -497,6 +563,7 @@ static mb_err show(const char *file, const char *html, int watch, int *ended)
     mb_err rc = mb_status_load(file, &doc);
     if (rc != MB_OK)
         return rc;
+    mb_status_judge_writer(doc);
     *ended = strcmp(str(doc, "state"), "running") != 0;
     if (html) {
         rc = write_html(doc, file, html);

@@ -17,6 +17,12 @@
  * (MB_ERR_USAGE: a missing, unreadable or invalid file) name path. */
 mb_err mb_status_load(const char *path, cJSON **doc);
 
+/* A "running" document whose writer is gone: on rank 0's own host (the
+ * document's "host") a "pid" that no longer exists turns the state into
+ * "gone", with an "ending" that says so; elsewhere a last update older than
+ * three rewrites and a minute adds "stale_seconds". */
+void mb_status_judge_writer(cJSON *doc);
+
 /* The document as text: counts, rate and ETA, slowest tasks, per-rank table. */
 void mb_status_print(const cJSON *doc, const char *path, FILE *fp);
 

@@ -91,6 +91,26 @@ mb 2 sleep --tasks 12 --seconds 0.01 --schedule static --status "$WORK/s.json" \
     ok || fail "static status document"
 [ -s "$WORK/err.txt" ] && fail "default progress printed: $(cat "$WORK/err.txt")" || ok
 
+# Rank 0 killed (SIGKILL: no last word): its document still says
+# "running", but `mpibatch status` on its host sees the process gone, shows
+# the state "gone", and --watch ends.
+"$MPIBATCH" sleep --tasks 4 --seconds 60 --status "$WORK/k.json" --quiet &
+kpid=$!
+w=0
+while [ "$(json_get "$WORK/k.json" state 2>/dev/null)" != running ] && [ $w -lt 600 ]; do
+    sleep 0.05
+    w=$((w + 1))
+done
+"$MPIBATCH" status "$WORK/k.json" >"$WORK/text.txt" && grep -q "state running" "$WORK/text.txt" &&
+    ok || fail "a live job is not shown running: $(cat "$WORK/text.txt")"
+kill -KILL $kpid
+wait $kpid 2>/dev/null
+[ "$(json_get "$WORK/k.json" state)" = running ] && ok || fail "the killed job's document changed"
+timeout 60 "$MPIBATCH" status --watch --interval 0.1 "$WORK/k.json" >"$WORK/text.txt" && ok ||
+    fail "status --watch of a killed job did not end"
+grep -q "state gone" "$WORK/text.txt" && grep -q "ending: rank 0 (process $kpid on .*) is gone" \
+    "$WORK/text.txt" && ok || fail "a killed job is not shown gone: $(cat "$WORK/text.txt")"
+
 # A status file that cannot be written fails at once (exit 3), naming it.
 expect_exit 3 "$WORK/none/st.json" 2 sleep --tasks 4 --seconds 0 --status "$WORK/none/st.json"
 expect_exit 2 "must be a local file" 1 sleep --tasks 4 --status "https://example.org/st.json?sig=S3CR3T"

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands/status.h"
@@ -259,6 +261,84 @@ START_TEST(text_rendering_of_unknowns)
 }
 END_TEST
 
+/* The good document, still "running", written by PID on HOST at UPDATED. */
+static cJSON *running_doc(const char *host, double pid, const char *updated)
+{
+    cJSON *doc = load_good();
+    cJSON_AddStringToObject(doc, "host", host);
+    cJSON_AddNumberToObject(doc, "pid", pid);
+    cJSON_AddStringToObject(doc, "updated", updated);
+    return doc;
+}
+
+static void now_iso(char *buf, size_t n, time_t back)
+{
+    time_t t = time(NULL) - back;
+    struct tm tm;
+    ck_assert_ptr_nonnull(gmtime_r(&t, &tm));
+    ck_assert_uint_gt(strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm), 0);
+}
+
+START_TEST(a_killed_writer_on_this_host_is_gone)
+{
+    char me[256], when[32], *text;
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0)
+        _exit(0);
+    ck_assert_int_eq(waitpid(child, NULL, 0), child); /* reaped: that PID is free */
+    ck_assert_int_eq(gethostname(me, sizeof me), 0);
+    now_iso(when, sizeof when, 0);
+    cJSON *doc = running_doc(me, (double)child, when);
+    mb_status_judge_writer(doc);
+    ck_assert_str_eq(cJSON_GetObjectItem(doc, "state")->valuestring, "gone");
+    text = render(mb_status_print, doc, "s.json");
+    ck_assert_msg(strstr(text, "state gone") && strstr(text, "is gone without saying how"), "%s",
+                  text);
+    free(text);
+    text = render(mb_status_html, doc, "s.json");
+    ck_assert_msg(strstr(text, "state-failed") && !strstr(text, "http-equiv=\"refresh\""), "%s",
+                  text);
+    free(text);
+    cJSON_Delete(doc);
+}
+END_TEST
+
+START_TEST(a_live_writer_stays_running)
+{
+    char me[256], when[32];
+    ck_assert_int_eq(gethostname(me, sizeof me), 0);
+    now_iso(when, sizeof when, 0);
+    cJSON *doc = running_doc(me, (double)getpid(), when);
+    mb_status_judge_writer(doc);
+    ck_assert_str_eq(cJSON_GetObjectItem(doc, "state")->valuestring, "running");
+    ck_assert_ptr_null(cJSON_GetObjectItem(doc, "stale_seconds"));
+    cJSON_Delete(doc);
+}
+END_TEST
+
+START_TEST(an_old_document_from_another_host_is_stale)
+{
+    char when[32], *text;
+    now_iso(when, sizeof when, 3600);
+    cJSON *doc = running_doc("no-such-host.invalid", 1, when);
+    mb_status_judge_writer(doc);
+    ck_assert_str_eq(cJSON_GetObjectItem(doc, "state")->valuestring, "running");
+    ck_assert_double_ge(cJSON_GetObjectItem(doc, "stale_seconds")->valuedouble, 3600);
+    text = render(mb_status_print, doc, "s.json");
+    ck_assert_msg(strstr(text, "no update for 1h") && strstr(text, "without a last word"), "%s",
+                  text);
+    free(text);
+    cJSON_Delete(doc);
+    /* Fresh from another host: nothing to say. */
+    now_iso(when, sizeof when, 10);
+    doc = running_doc("no-such-host.invalid", 1, when);
+    mb_status_judge_writer(doc);
+    ck_assert_ptr_null(cJSON_GetObjectItem(doc, "stale_seconds"));
+    cJSON_Delete(doc);
+}
+END_TEST
+
 START_TEST(escape_html_replaces_the_five)
 {
     char *text = NULL;
@@ -376,6 +456,9 @@ int main(void)
     tcase_add_test(tc, bad_keys_are_named);
     tcase_add_test(tc, text_rendering);
     tcase_add_test(tc, text_rendering_of_unknowns);
+    tcase_add_test(tc, a_killed_writer_on_this_host_is_gone);
+    tcase_add_test(tc, a_live_writer_stays_running);
+    tcase_add_test(tc, an_old_document_from_another_host_is_stale);
     tcase_add_test(tc, escape_html_replaces_the_five);
     tcase_add_test(tc, html_escapes_every_document_string);
     tcase_add_test(tc, html_page_content);
