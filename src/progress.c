@@ -10,6 +10,7 @@
 #include "config.h"
 #include "mpibatch/clock.h"
 #include "output.h"
+#include "stop.h"
 #include "atomic.h"
 #include "progress.h"
 #include "io/url.h"
@@ -39,6 +40,7 @@ struct mb_progress {
     char *kernel;
     cJSON *spec;               /* the job spec, secrets in URLs redacted */
     char *ending;              /* why the job is ending early, or NULL */
+    int drain_told;            /* the status document said a drain began */
     double deadline;           /* Unix seconds, 0: none */
 };
 
@@ -255,8 +257,29 @@ mb_err mb_progress_write_file(const char *path, const char *text, const char *wh
     return mb_atomic_finish(&a, rc, fp, 1, what);
 }
 
+static mb_err write_status(const mb_progress *p, mb_progress_state state);
+
+/* While a drain runs, the document a second signal leaves (stop.c writes
+ * it from its handler): the counts of now, the job stopped at once. */
+static void set_last_word(const mb_progress *p)
+{
+    char ending[320];
+    cJSON *doc = mb_progress_document(p, MB_PROGRESS_STOPPED);
+    char *text = NULL;
+    snprintf(ending, sizeof ending, "stopped at once by a second signal while %s",
+             p->ending ? p->ending : "draining");
+    if (doc && cJSON_ReplaceItemInObjectCaseSensitive(doc, "ending", cJSON_CreateString(ending)))
+        text = cJSON_Print(doc);
+    if (text)
+        mb_stop_set_last_word(p->status, text);
+    free(text);
+    cJSON_Delete(doc);
+}
+
 static mb_err write_status(const mb_progress *p, mb_progress_state state)
 {
+    if (state == MB_PROGRESS_RUNNING && p->drain_told)
+        set_last_word(p);
     cJSON *doc = mb_progress_document(p, state);
     char *text = doc ? cJSON_Print(doc) : NULL;
     size_t len = text ? strlen(text) : 0;
@@ -327,6 +350,21 @@ void mb_progress_update(mb_progress *p, const mb_progress_feed *feed)
         draw(p, 0);
         p->next_line = now + p->line_every;
     }
+    /* The moment a drain begins the document says so: a rank 0 that is
+     * killed soon after (Open MPI ending the job for a lost host sends
+     * SIGTERM, then SIGKILL a second later) still leaves word. */
+    if (p->status && !p->drain_told && !p->ending && mb_stop_draining()) {
+        char text[128];
+        time_t t = time(NULL);
+        struct tm tm;
+        p->drain_told = 1;
+        snprintf(text, sizeof text, "draining (%s)", mb_stop_signal_name(mb_stop_signal()));
+        if (gmtime_r(&t, &tm))
+            strftime(text + strlen(text), sizeof text - strlen(text), " since %Y-%m-%dT%H:%M:%SZ",
+                     &tm);
+        mb_progress_set_ending(p, text);
+        p->next_status = now;
+    }
     if (p->status && now >= p->next_status) {
         if (write_status(p, MB_PROGRESS_RUNNING) != MB_OK && !p->status_warned) {
             /* The results matter more than the view of them: warn once. */
@@ -371,6 +409,9 @@ mb_err mb_progress_close(mb_progress *p, mb_progress_state state)
     /* A job stopped early (--max-failures) has not finished its tasks. */
     if (state == MB_PROGRESS_FINISHED && !all_collected(p))
         state = MB_PROGRESS_FAILED;
+    /* A drain that still let every task finish is no ending. */
+    if (state == MB_PROGRESS_FINISHED && p->drain_told)
+        mb_progress_set_ending(p, NULL);
     if (p->status)
         rc = write_status(p, state);
     progress_free(p);

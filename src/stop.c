@@ -4,6 +4,7 @@
 
 #include "mpibatch/error.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,12 @@ static double grace, term_grace;
 static volatile pid_t groups[NGROUPS];
 static char files[NFILES][PATHMAX];
 static volatile sig_atomic_t file_used[NFILES];
+
+/* The status document a second signal leaves (mb_stop_set_last_word):
+ * two slots, so the handler never reads one being replaced. */
+static char *last_text[2];
+static char last_path[PATHMAX], last_tmp[PATHMAX];
+static volatile sig_atomic_t last_slot = -1;
 
 static void (*poll_fn)(void *);
 static void *poll_arg;
@@ -64,6 +71,16 @@ static void end_now(int sig)
     for (int i = 0; i < NFILES; i++)
         if (file_used[i])
             unlink(files[i]);
+    if (last_slot >= 0) {
+        const char *text = last_text[last_slot];
+        int fd = open(last_tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        size_t off = 0, len = strlen(text);
+        ssize_t n = 1;
+        while (fd >= 0 && off < len && (n = write(fd, text + off, len - off)) > 0)
+            off += (size_t)n;
+        if (fd >= 0 && (close(fd) != 0 || off < len || rename(last_tmp, last_path) != 0))
+            unlink(last_tmp);
+    }
     say(sig == SIGINT ? "mpibatch: second SIGINT" : sig == SIGUSR1 ? "mpibatch: second SIGUSR1"
                                                                    : "mpibatch: second SIGTERM");
     say(": stopped at once; the journal keeps the finished tasks, run the same command again "
@@ -276,4 +293,19 @@ void mb_stop_untrack_file(const char *path)
     for (int i = 0; i < NFILES; i++)
         if (file_used[i] && strcmp(files[i], path) == 0)
             file_used[i] = 0;
+}
+
+void mb_stop_set_last_word(const char *path, const char *text)
+{
+    int slot = last_slot == 0 ? 1 : 0;
+    char *copy;
+    if (strlen(path) + 32 >= PATHMAX || !(copy = strdup(text)))
+        return;
+    if (last_slot < 0) {
+        snprintf(last_path, sizeof last_path, "%s", path);
+        snprintf(last_tmp, sizeof last_tmp, "%s.%ld.last", path, (long)getpid());
+    }
+    free(last_text[slot]);
+    last_text[slot] = copy;
+    last_slot = slot;
 }

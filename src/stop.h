@@ -92,6 +92,11 @@ double mb_stop_due_in(void);
  * "signal N" for others). */
 const char *mb_stop_signal_name(int sig);
 
+/* A second signal writes text to path (through a temporary file beside it
+ * and a rename) before it ends the process: the status document then says
+ * how the job ended.  The latest call wins; path must stay the same. */
+void mb_stop_set_last_word(const char *path, const char *text);
+
 /* Process group pgid runs a command: kill it if a second signal ends the
  * process.  At most 64 groups are tracked per process; untrack it once it
  * has been reaped. */

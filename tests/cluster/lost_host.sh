@@ -36,19 +36,9 @@ job() {
         --report "$4.json" --status "$4.st" --heartbeat 10 --quiet
 }
 
-# procs HOST: the processes in HOST's namespaces but the one that holds them.
-procs() {
-    _h=$(cat "$C/pids/$1") _ns=$(readlink "/proc/$(cat "$C/pids/$1")/ns/net")
-    for _q in /proc/[0-9]*; do
-        _q=${_q#/proc/}
-        [ "$_q" != "$_h" ] && [ "$(readlink "/proc/$_q/ns/net" 2>/dev/null)" = "$_ns" ] &&
-            alive "$_q" && echo "$_q"
-    done
-}
-
 # left HOST: commands (their sleep) still running on HOST.
 left() {
-    for _q in $(procs "$1"); do
+    for _q in $(cluster_procs "$1"); do
         [ "$(cat "/proc/$_q/comm" 2>/dev/null)" = sleep ] && echo "$_q"
     done
 }
@@ -74,7 +64,7 @@ for mode in kill stop cut; do
         sleep 0.1
         w=$((w + 1))
     done
-    victims=$(procs node3)
+    victims=$(cluster_procs node3)
     t0=$(date +%s)
     case $mode in
     kill) kill -KILL $victims ;;
@@ -93,9 +83,15 @@ for mode in kill stop cut; do
         code=$?
         [ $code != 0 ] && ok || fail "kill: the job exited 0"
         grep -q "node3" "$err" && ok || fail "kill: node3 not named: $(head -c 600 "$err")"
-        # Rank 0 (node1) was ended by Open MPI, perhaps before its last
-        # word: on its host `mpibatch status` does not show the job running.
-        cluster_on "$C" node1 "$MPIBATCH" status "$out.st" >"$WORK/kill.status" 2>&1
+        # Rank 0 (node1) is ended by Open MPI, perhaps before its last
+        # word (mpirun may exit first): on its host `mpibatch status` soon
+        # does not show the job running.
+        w=0
+        while cluster_on "$C" node1 "$MPIBATCH" status "$out.st" >"$WORK/kill.status" 2>&1 &&
+            grep -q "state running" "$WORK/kill.status" && [ $w -lt 300 ]; do
+            sleep 0.1
+            w=$((w + 1))
+        done
         grep -q "state \(gone\|stopped\)" "$WORK/kill.status" && ok ||
             fail "kill: status: $(head -c 600 "$WORK/kill.status")"
     else
@@ -115,7 +111,7 @@ for mode in kill stop cut; do
             code=$?
             [ $code = 75 ] && ok || fail "stop: exit $code, expected 75"
         else
-            mp=$(for q in $(procs head); do
+            mp=$(for q in $(cluster_procs head); do
                 case $(cat "/proc/$q/comm") in mpirun | mpiexec | orterun) echo "$q" ;; esac
             done)
             kill -TERM $mp
@@ -136,7 +132,7 @@ for mode in kill stop cut; do
         fail "$mode: commands left running: $(left node1) $(left node2)"
     before=$(starts)
     # node3 is gone for good: its processes end, the cluster goes on without it.
-    kill -KILL $(procs node3) 2>/dev/null
+    kill -KILL $(cluster_procs node3) 2>/dev/null
     job 300 node1:1,node2:1 2 "$out" >/dev/null 2>"$WORK/$mode.again.err" && ok ||
         fail "$mode: the relaunch on node1 and node2: $(head -c 600 "$WORK/$mode.again.err")"
     h5diff --exclude-path /wall_seconds --exclude-path /peak_rss_kib "$WORK/ref.h5" "$out" \

@@ -21,3 +21,14 @@ cluster_skip() {
 
 why=$(cluster_check) || cluster_skip "the simulated cluster cannot be made here: $why"
 C="$WORK/cluster"
+
+# cluster_procs HOST: the processes in HOST's namespaces but the one that
+# holds them (a host to kill or freeze whole).
+cluster_procs() {
+    _h=$(cat "$C/pids/$1") _ns=$(readlink "/proc/$(cat "$C/pids/$1")/ns/net")
+    for _q in /proc/[0-9]*; do
+        _q=${_q#/proc/}
+        [ "$_q" != "$_h" ] && [ "$(readlink "/proc/$_q/ns/net" 2>/dev/null)" = "$_ns" ] &&
+            alive "$_q" && echo "$_q"
+    done
+}

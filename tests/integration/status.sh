@@ -111,6 +111,38 @@ timeout 60 "$MPIBATCH" status --watch --interval 0.1 "$WORK/k.json" >"$WORK/text
 grep -q "state gone" "$WORK/text.txt" && grep -q "ending: rank 0 (process $kpid on .*) is gone" \
     "$WORK/text.txt" && ok || fail "a killed job is not shown gone: $(cat "$WORK/text.txt")"
 
+# A drain is in the document at once, not at the next interval (a rank 0
+# killed soon after still leaves word); a second signal ends the job and
+# the document says how.
+printf 'echo >>%s/started; sleep 30\n' "$WORK" "$WORK" >"$WORK/long.txt"
+"$MPIBATCH" exec --commands "$WORK/long.txt" --slots 2 --drain-grace 60 --status "$WORK/d.json" \
+    --status-interval 3600 --quiet 2>/dev/null &
+dpid=$!
+w=0
+while [ "$(cat "$WORK/started" 2>/dev/null | wc -l)" -lt 2 ] && [ $w -lt 600 ]; do
+    sleep 0.05
+    w=$((w + 1))
+done
+kill -USR1 $dpid
+w=0
+while ! json_get "$WORK/d.json" ending 2>/dev/null | grep -q "^draining (SIGUSR1) since " &&
+    [ $w -lt 600 ]; do
+    sleep 0.05
+    w=$((w + 1))
+done
+[ "$(json_get "$WORK/d.json" state)" = running ] &&
+    json_get "$WORK/d.json" ending | grep -q "^draining (SIGUSR1) since 20" && ok ||
+    fail "the drain is not in the status document: $(json_get "$WORK/d.json" ending)"
+kill -TERM $dpid
+wait $dpid
+code=$?
+[ $code = 75 ] && [ "$(json_get "$WORK/d.json" state)" = stopped ] && ok ||
+    fail "second signal: exit $code, state $(json_get "$WORK/d.json" state)"
+json_get "$WORK/d.json" ending |
+    grep -q "^stopped at once by a second signal while draining (SIGUSR1) since 20" && ok ||
+    fail "second signal: ending $(json_get "$WORK/d.json" ending)"
+ls "$WORK" | grep -q '\.last$' && fail "the last word's temporary file was left" || ok
+
 # A status file that cannot be written fails at once (exit 3), naming it.
 expect_exit 3 "$WORK/none/st.json" 2 sleep --tasks 4 --seconds 0 --status "$WORK/none/st.json"
 expect_exit 2 "must be a local file" 1 sleep --tasks 4 --status "https://example.org/st.json?sig=S3CR3T"
