@@ -412,6 +412,9 @@ mb_err mb_progress_close(mb_progress *p, mb_progress_state state)
     /* A drain that still let every task finish is no ending. */
     if (state == MB_PROGRESS_FINISHED && p->drain_told)
         mb_progress_set_ending(p, NULL);
+    /* The final version below: a later signal leaves it as it is. */
+    if (p->drain_told)
+        mb_stop_set_last_word(p->status, NULL);
     if (p->status)
         rc = write_status(p, state);
     progress_free(p);

@@ -299,6 +299,13 @@ void mb_stop_set_last_word(const char *path, const char *text)
 {
     int slot = last_slot == 0 ? 1 : 0;
     char *copy;
+    if (!text) {
+        last_slot = -1; /* the handler reads no slot from here on */
+        free(last_text[0]);
+        free(last_text[1]);
+        last_text[0] = last_text[1] = NULL;
+        return;
+    }
     if (strlen(path) + 32 >= PATHMAX || !(copy = strdup(text)))
         return;
     if (last_slot < 0) {

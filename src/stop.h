@@ -94,7 +94,8 @@ const char *mb_stop_signal_name(int sig);
 
 /* A second signal writes text to path (through a temporary file beside it
  * and a rename) before it ends the process: the status document then says
- * how the job ended.  The latest call wins; path must stay the same. */
+ * how the job ended.  The latest call wins; path must stay the same.  A
+ * NULL text forgets it (the document's final version is written). */
 void mb_stop_set_last_word(const char *path, const char *text);
 
 /* Process group pgid runs a command: kill it if a second signal ends the

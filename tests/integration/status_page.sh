@@ -30,6 +30,13 @@ wait "$pid"
 [ $? -eq 1 ] && ok || fail "job with failing tasks: exit status"
 running=$(grep -l '"state":[[:space:]]*"running"' "$WORK"/snap.*.json | tail -1)
 [ -n "$running" ] && ok || fail "no snapshot of the running job"
+# Its rank 0 has ended since: shown "gone", no reload.  As a job still
+# running, the snapshot names a live process (this shell) as its writer.
+"$MPIBATCH" status "$running" --html "$WORK/gone.html" || fail "status --html gone"
+grep -q 'class="state-failed">gone<' "$WORK/gone.html" && ! grep -q 'http-equiv="refresh"' \
+    "$WORK/gone.html" && ok || fail "the page of a job whose rank 0 is gone"
+sed "s/\"pid\":[[:space:]]*[0-9]*/\"pid\": $$/" "$running" >"$WORK/live.json"
+running="$WORK/live.json"
 "$MPIBATCH" status "$st" --html "$WORK/done.html" || fail "status --html"
 
 # Finished with failures: its own colour, the count, a row per listed
