@@ -44,7 +44,7 @@ const mb_option mb_job_options[] = {
     {.name = "task-time", .type = MB_OPT_NUM, .defval = "0", .min = 0, .max = 1e7, .meta = "S",
      .help = "a task's expected seconds, for --deadline (0: measured as tasks run)"},
     {.name = "heartbeat", .type = MB_OPT_NUM, .defval = "30", .min = 0, .max = 86400,
-     .meta = "S", .help = "dynamic: end the job (exit 75) when a rank is silent S seconds (0: off)"},
+     .meta = "S", .help = "end the job (exit 75) when a rank is silent S seconds (0: off)"},
     {.name = "drain-grace", .type = MB_OPT_NUM, .defval = "20", .min = 0, .max = 86400,
      .meta = "S", .help = "after SIGTERM/SIGUSR1/SIGINT, seconds running tasks may finish"},
     {.name = "dry-run", .type = MB_OPT_BOOL, .defval = "false",

@@ -70,7 +70,8 @@ int mb_stop_kill_due(void);
 
 /* While a task runs, mb_stop_kill_due() and mb_stop_poll() call fn(arg) at
  * most every MB_STOP_POLL_MS (NULL: none); the dynamic schedule's workers
- * look for rank 0's drain message and send their heartbeats. */
+ * look for rank 0's drain message and send their heartbeats, the static
+ * schedule's (with --heartbeat) send their heartbeats. */
 void mb_stop_set_poll(void (*fn)(void *), void *arg);
 #define MB_STOP_POLL_MS 100
 
@@ -80,7 +81,8 @@ void mb_stop_set_poll(void (*fn)(void *), void *arg);
  * heartbeats. */
 void mb_stop_poll(void);
 
-/* Whether a poll function is set (this rank is a dynamic worker). */
+/* Whether a poll function is set (this rank is a dynamic worker, or a
+ * watched static one). */
 int mb_stop_polling(void);
 
 /* Seconds until mb_stop_kill_due() has work (the grace's or the deadline's

@@ -4,9 +4,10 @@
  * (MB_KERNEL_WAITS_IDLE: exec's wait on a child process, sleep's naps)
  * calls mb_kernel_idle() from its wait loop, and the schedule, which set
  * the turn here before running the task, answers the other ranks and
- * draws progress in it.  Workers of the dynamic schedule with several
+ * draws progress in it; rank 0 of the static schedule takes the workers'
+ * heartbeats in it.  Workers of the dynamic schedule with several
  * slots set one too, to hear new work while their commands run.  One turn
- * per process.  On a dynamic worker the stop poll (stop.h) runs here as
+ * per process.  On a worker the stop poll (stop.h) runs here as
  * well: its heartbeat to rank 0 and rank 0's drain message, so a worker
  * inside a long task, waiting or computing (euler's block sum calls
  * mb_kernel_idle() between slices), is still seen alive. */

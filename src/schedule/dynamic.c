@@ -27,7 +27,8 @@
 /* TAG_SIGNAL: a worker caught a signal (its number); TAG_DRAIN: rank 0
  * tells the workers the job drains (the signal's number, 0 if none). */
 /* TAG_ALIVE: a worker's heartbeat (empty), sent every heartbeat/3 s. */
-enum { TAG_WORK = 1, TAG_STOP, TAG_RESULT, TAG_DONE, TAG_SIGNAL, TAG_DRAIN, TAG_ALIVE };
+enum { TAG_WORK = 1, TAG_STOP, TAG_RESULT, TAG_DONE, TAG_SIGNAL, TAG_DRAIN,
+       TAG_ALIVE = MB_TAG_ALIVE };
 
 /* One piece of work handed out: a chunk, or the re-run of one task of a
  * pending chunk.  It may run twice (a speculative copy); the first result
@@ -69,8 +70,7 @@ typedef struct dispatcher {
     mb_buf local;               /* one result of rank 0's own */
     mb_pool *pool;              /* rank 0's own tasks */
     int draining;               /* the job drains: nothing more is handed out */
-    double *seen;               /* when each rank's last message came */
-    double next_check;          /* when to look for silent ranks next */
+    mb_watch watch;             /* when each rank's last message came */
 } dispatcher;
 
 /* How many chunks worker w may hold (see DEPTH). */
@@ -309,7 +309,7 @@ static mb_err serve(dispatcher *d, const MPI_Status *st)
                                    MPI_STATUS_IGNORE), "MPI_Recv");
     if (rc != MB_OK)
         return rc;
-    d->seen[w] = mb_clock_now();
+    mb_watch_heard(&d->watch, w, mb_clock_now());
     if (st->MPI_TAG == TAG_ALIVE)
         return MB_OK;
     if (st->MPI_TAG == TAG_SIGNAL) { /* a worker caught a signal: drain */
@@ -321,6 +321,7 @@ static mb_err serve(dispatcher *d, const MPI_Status *st)
     }
     if (st->MPI_TAG == TAG_DONE) {
         d->state[w] = STOPPED;
+        mb_watch_off(&d->watch, w);
         for (entry *e; (e = queue_take(d, w, UINT64_MAX));)
             if (--e->runs == 0)
                 entry_release(d, e);
@@ -336,26 +337,6 @@ static mb_err serve(dispatcher *d, const MPI_Status *st)
     return rc == MB_OK ? refill_idle(d) : rc;
 }
 
-/* Rank 0, about once a second: a worker that sent nothing (no result, no
- * heartbeat) for r->heartbeat seconds is lost (killed, frozen or cut
- * off): MB_ERR_STOPPED, r->lost and r->ending name it. */
-static mb_err check_alive(dispatcher *d, double now)
-{
-    mb_run *r = d->r;
-    if (r->heartbeat <= 0 || now < d->next_check)
-        return MB_OK;
-    d->next_check = now + 1;
-    for (int w = 1; w < r->size; w++)
-        if (d->state[w] != STOPPED && now - d->seen[w] > r->heartbeat) {
-            r->lost = w;
-            snprintf(r->ending, sizeof r->ending, "lost rank %d on host %s (silent for %.0f s, "
-                     "--heartbeat %g)", w, r->hosts ? r->hosts[w] : "?", now - d->seen[w],
-                     r->heartbeat);
-            return mb_error_set(MB_ERR_STOPPED, "%s", r->ending);
-        }
-    return MB_OK;
-}
-
 /* Serve every message waiting; with block, wait for one first, or for a
  * drain to begin (a signal is not seen inside MPI_Probe). */
 static mb_err poll(dispatcher *d, int block)
@@ -367,7 +348,7 @@ static mb_err poll(dispatcher *d, int block)
         rc = mb_mpi_check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, d->r->comm, &flag, &st),
                           "MPI_Iprobe");
         if (rc == MB_OK && !flag && d->r->heartbeat > 0)
-            rc = check_alive(d, mb_clock_now());
+            rc = mb_watch_check(&d->watch, mb_clock_now());
         if (rc != MB_OK || flag || !block || (!d->draining && mb_stop_draining()))
             break;
         mb_feed_progress(d->r, &d->f, d->busy); /* the status stays fresh while waiting */
@@ -399,13 +380,9 @@ static mb_err dispatcher_init(dispatcher *d, mb_run *r, int *slots)
     d->qlen = calloc(p, sizeof *d->qlen);
     d->state = calloc(p, sizeof *d->state);
     d->sent = calloc(p, sizeof *d->sent);
-    d->seen = calloc(p, sizeof *d->seen);
-    r->lost = -1;
-    if (!d->q || !d->qseq || !d->qlen || !d->state || !d->sent || !d->seen)
+    if (!d->q || !d->qseq || !d->qlen || !d->state || !d->sent)
         return mb_error_set(MB_ERR_NOMEM, "out of memory for the dispatcher");
-    for (size_t w = 0; w < p; w++)
-        d->seen[w] = mb_clock_now();
-    return MB_OK;
+    return mb_watch_init(&d->watch, r);
 }
 
 static void dispatcher_free(dispatcher *d)
@@ -425,7 +402,7 @@ static void dispatcher_free(dispatcher *d)
     free(d->qlen);
     free(d->state);
     free(d->sent);
-    free(d->seen);
+    mb_watch_free(&d->watch);
     free(d->times);
     mb_buf_free(&d->msg);
     mb_buf_free(&d->local);
@@ -450,7 +427,7 @@ static mb_err stop_workers(dispatcher *d)
         while (rc == MB_OK && !flag &&
                (rc = mb_mpi_check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, d->r->comm, &flag, &st),
                                   "MPI_Iprobe")) == MB_OK && !flag)
-            rc = check_alive(d, mb_clock_now());
+            rc = mb_watch_check(&d->watch, mb_clock_now());
         if (rc == MB_OK)
             rc = serve(d, &st);
         if (rc == MB_OK && d->state[st.MPI_SOURCE] == STOPPED && st.MPI_TAG == TAG_DONE)
@@ -568,7 +545,7 @@ static mb_err dynamic_root(mb_run *r, int *slots)
             rc = idle ? wait_results(&d) : poll(&d, 0);
         /* The end of rank 0's last task is recent enough: no clock read. */
         if (rc == MB_OK && r->size > 1 && r->heartbeat > 0)
-            rc = check_alive(&d, mb_clock_now());
+            rc = mb_watch_check(&d.watch, mb_clock_now());
     }
     mb_kernel_set_idle(NULL, NULL, 0);
     if (rc == MB_OK)
@@ -612,17 +589,6 @@ static mb_err tell_drain(const mb_run *r, worker_drain *wd)
     return mb_mpi_check(MPI_Send(&sig, 1, MPI_INT, 0, TAG_SIGNAL, r->comm), "MPI_Send");
 }
 
-/* Worker: a heartbeat to rank 0 when one is due (every heartbeat/3 s), so
- * a rank busy in a long task is still seen alive. */
-static void heartbeat(const mb_run *r, double now)
-{
-    static double next;
-    if (r->heartbeat <= 0 || now < next)
-        return;
-    next = now + r->heartbeat / 3;
-    MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_ALIVE, r->comm);
-}
-
 /* Worker: receive rank 0's TAG_DRAIN and drain here too. */
 static mb_err hear_drain(const mb_run *r, worker_drain *wd)
 {
@@ -646,7 +612,7 @@ static void worker_poll(void *arg)
 {
     worker_poll_ctx *c = arg;
     int flag = 0;
-    heartbeat(c->r, mb_clock_now());
+    mb_heartbeat(c->r, mb_clock_now());
     if (c->wd->heard || MPI_Iprobe(0, TAG_DRAIN, c->r->comm, &flag, MPI_STATUS_IGNORE) !=
         MPI_SUCCESS || !flag)
         return;
@@ -668,7 +634,7 @@ static mb_err worker_wait(const mb_run *r, worker_drain *wd, MPI_Status *st)
         if (rc == MB_OK && !flag)
             rc = tell_drain(r, wd);
         if (rc == MB_OK && !flag && r->heartbeat > 0)
-            heartbeat(r, mb_clock_now());
+            mb_heartbeat(r, mb_clock_now());
     }
     return rc;
 }
@@ -764,7 +730,10 @@ static mb_err dynamic_worker(mb_run *r)
     worker_drain wd = {0, 0};
     mb_pool x;
     worker_poll_ctx pc = {r, &wd, &x};
-    mb_err rc = mb_pool_init(&x, r);
+    mb_watch watch;
+    mb_err rc = mb_watch_init(&watch, r); /* this rank's heartbeats */
+    if (rc == MB_OK)
+        rc = mb_pool_init(&x, r);
     mb_stop_set_poll(worker_poll, &pc);
     /* With one slot nothing that comes could start before a task ends. */
     if (x.slots > 1)
@@ -789,7 +758,7 @@ static mb_err dynamic_worker(mb_run *r)
             rc = worker_receive(r, &st, &work, &x, received++);
             continue;
         }
-        heartbeat(r, x.now); /* when the last task ended: no clock read */
+        mb_heartbeat(r, x.now); /* when the last task ended: no clock read */
         if ((rc = mb_pool_step(&x)) == MB_OK)
             rc = worker_results(r, &x, &out, &wd);
     }

@@ -93,6 +93,55 @@ static inline int mb_fits_int(size_t n)
     return n <= (size_t)INT_MAX;
 }
 
+/* ---- watching the ranks (watch.c) ---- */
+
+/* A worker's heartbeat (empty), point to point on the run's communicator;
+ * the dynamic schedule's messages use the tags below it. */
+#define MB_TAG_ALIVE 7
+
+/* Rank 0's view of the other ranks (rank 0 only but r). */
+typedef struct mb_watch {
+    mb_run *r;
+    double *seen;         /* when each rank's last message came */
+    unsigned char *off;   /* ranks no longer watched (they finished) */
+    uint64_t *heard;      /* heartbeats taken by mb_watch_wait */
+    double next_check;    /* when to look for silent ranks next */
+} mb_watch;
+
+/* Every rank, before a schedule starts: r->lost is -1, every rank was
+ * heard from now, and this rank's heartbeats start again. */
+mb_err mb_watch_init(mb_watch *w, mb_run *r);
+
+void mb_watch_free(mb_watch *w);
+
+/* Rank 0: a message from rank came at now. */
+void mb_watch_heard(mb_watch *w, int rank, double now);
+
+/* Rank 0: rank is done and no longer watched. */
+void mb_watch_off(mb_watch *w, int rank);
+
+/* Rank 0, about once a second: a watched worker that sent nothing for
+ * r->heartbeat seconds is lost (killed, frozen or cut off):
+ * MB_ERR_STOPPED, r->lost and r->ending name it. */
+mb_err mb_watch_check(mb_watch *w, double now);
+
+/* Worker: a heartbeat to rank 0 when one is due (every heartbeat/3 s), so
+ * a rank busy in a long task is still seen alive. */
+void mb_heartbeat(const mb_run *r, double now);
+
+/* Rank 0: take the heartbeats that came, then mb_watch_check. */
+mb_err mb_watch_poll(mb_watch *w);
+
+/* Every rank: complete the non-blocking collective req (MPI_Wait when not
+ * watching).  Rank 0 meanwhile takes the heartbeats and looks for a lost
+ * rank, counting silence from its own arrival at the earliest; a worker
+ * sends its heartbeats. */
+mb_err mb_watch_wait(mb_watch *w, MPI_Request *req, const char *what);
+
+/* Every rank, at the end of a schedule that took heartbeats with
+ * mb_watch_wait: workers stop them, and rank 0 receives every one sent. */
+mb_err mb_watch_end(mb_watch *w);
+
 /* ---- retries, rank 0 (retry.c) ---- */
 
 /* A chunk with failed tasks waiting for their re-runs. */

@@ -69,7 +69,7 @@ typedef struct mb_run {
     uint64_t dispatched;  /* rank 0: tasks handed out (first included) */
     int input_done;       /* rank 0: the feed reached the last task */
     char ending[256];     /* rank 0, MB_ERR_STOPPED: why, e.g. "stopped by SIGTERM" */
-    double heartbeat;     /* dynamic: a worker silent this long is lost (0: not watched) */
+    double heartbeat;     /* a worker silent this long is lost (0: not watched) */
     const char *const *hosts; /* rank 0: host of each rank, for messages */
     int lost;             /* rank 0: the rank found lost (MB_ERR_STOPPED), else -1 */
 } mb_run;

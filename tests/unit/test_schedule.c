@@ -3,8 +3,9 @@
  * whose ordered reduction checks the order: every task runs exactly once
  * and reaches the reduction in task order, payloads reach their tasks,
  * resumed tasks are skipped, failed tasks are re-run and keep their last
- * reason, and a reduction error stops the job.  Several ranks, worker
- * placement and speculation are covered by tests/integration. */
+ * reason, and a reduction error stops the job; rank 0's silence check
+ * (watch.c) names a lost rank.  Several ranks, worker placement,
+ * heartbeats and speculation are covered by tests/integration. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "mpibatch/clock.h"
 #include "row.h"
+#include "schedule/internal.h"
 #include "schedule/schedule.h"
 #include "unit_mpi.h"
 
@@ -260,6 +262,35 @@ START_TEST(a_reduction_error_stops_the_job)
 }
 END_TEST
 
+/* Rank 0 of 3 ranks: a worker silent for longer than --heartbeat is lost,
+ * named with its host; one that finished is not watched; 0 is off. */
+START_TEST(a_silent_rank_is_lost)
+{
+    static const char *const hosts[] = {"h0", "h1", "h2"};
+    mb_run r = {.comm = MPI_COMM_WORLD, .rank = 0, .size = 3, .heartbeat = 5, .hosts = hosts};
+    mb_watch w;
+    double now = mb_clock_now();
+    ck_assert_int_eq(mb_watch_init(&w, &r), MB_OK);
+    ck_assert_int_eq(r.lost, -1);
+    ck_assert_int_eq(mb_watch_check(&w, now), MB_OK);
+    mb_watch_heard(&w, 1, now + 9);
+    mb_watch_heard(&w, 2, now);
+    /* Within a second of the last look: not looked at again. */
+    ck_assert_int_eq(mb_watch_check(&w, now + 0.5), MB_OK);
+    ck_assert_int_eq(mb_watch_check(&w, now + 10), MB_ERR_STOPPED);
+    ck_assert_int_eq(r.lost, 2);
+    ck_assert_str_eq(r.ending, "lost rank 2 on host h2 (silent for 10 s, --heartbeat 5)");
+    /* A rank that finished is silent for good and not lost. */
+    r.lost = -1;
+    mb_watch_off(&w, 2);
+    ck_assert_int_eq(mb_watch_check(&w, now + 12), MB_OK);
+    ck_assert_int_eq(r.lost, -1);
+    r.heartbeat = 0;
+    ck_assert_int_eq(mb_watch_check(&w, now + 100), MB_OK);
+    mb_watch_free(&w);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
     Suite *s = suite_create("schedule");
@@ -274,6 +305,7 @@ int main(int argc, char **argv)
     tcase_add_loop_test(tc, a_retry_that_succeeds, 0, 2);
     tcase_add_loop_test(tc, retries_run_out, 0, 2);
     tcase_add_loop_test(tc, a_reduction_error_stops_the_job, 0, 2);
+    tcase_add_test(tc, a_silent_rank_is_lost);
     suite_add_tcase(s, tc);
     return mb_test_run_mpi(s, &argc, &argv);
 }
