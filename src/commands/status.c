@@ -246,6 +246,26 @@ static void replace(cJSON *doc, const char *key, cJSON *v)
         cJSON_Delete(v);
 }
 
+/* Whether process pid has ended: no such process, or (Linux) a zombie that
+ * its parent has not reaped yet. */
+static int process_gone(pid_t pid)
+{
+    char path[64], buf[512];
+    FILE *fp;
+    size_t n;
+    if (kill(pid, 0) != 0)
+        return errno == ESRCH;
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    if (!(fp = fopen(path, "r")))
+        return 0;
+    n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    /* "PID (COMM) S ...": the state follows the last ')'. */
+    const char *close = strrchr(buf, ')');
+    return close && close[1] == ' ' && (close[2] == 'Z' || close[2] == 'X');
+}
+
 /* Rank 0 may die without its last word (SIGKILL, Open MPI ending the job
  * for a lost host, a node's power cut): only its own host can look the
  * process up; elsewhere the age of the last update is shown, not judged. */
@@ -261,7 +281,7 @@ void mb_status_judge_writer(cJSON *doc)
         return;
     if (cJSON_IsString(host) && cJSON_IsNumber(pid) && pid->valuedouble > 0 &&
         gethostname(me, sizeof me) == 0 && !strcmp(me, host->valuestring) &&
-        kill((pid_t)pid->valuedouble, 0) != 0 && errno == ESRCH) {
+        process_gone((pid_t)pid->valuedouble)) {
         snprintf(ending, sizeof ending, "rank 0 (process %.0f on %s) is gone without saying how "
                  "the job ended (killed, or its host lost); last update %s", pid->valuedouble,
                  host->valuestring, str(doc, "updated"));

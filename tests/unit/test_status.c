@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -304,6 +305,26 @@ START_TEST(a_killed_writer_on_this_host_is_gone)
 }
 END_TEST
 
+START_TEST(a_zombie_writer_is_gone)
+{
+    char me[256], when[32];
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0)
+        _exit(0);
+    /* Not reaped yet: a zombie, as a killed rank 0 whose parent is stuck. */
+    siginfo_t info = {0};
+    ck_assert_int_eq(waitid(P_PID, (id_t)child, &info, WEXITED | WNOWAIT), 0);
+    ck_assert_int_eq(gethostname(me, sizeof me), 0);
+    now_iso(when, sizeof when, 0);
+    cJSON *doc = running_doc(me, (double)child, when);
+    mb_status_judge_writer(doc);
+    ck_assert_str_eq(cJSON_GetObjectItem(doc, "state")->valuestring, "gone");
+    cJSON_Delete(doc);
+    ck_assert_int_eq(waitpid(child, NULL, 0), child);
+}
+END_TEST
+
 START_TEST(a_live_writer_stays_running)
 {
     char me[256], when[32];
@@ -457,6 +478,7 @@ int main(void)
     tcase_add_test(tc, text_rendering);
     tcase_add_test(tc, text_rendering_of_unknowns);
     tcase_add_test(tc, a_killed_writer_on_this_host_is_gone);
+    tcase_add_test(tc, a_zombie_writer_is_gone);
     tcase_add_test(tc, a_live_writer_stays_running);
     tcase_add_test(tc, an_old_document_from_another_host_is_stale);
     tcase_add_test(tc, escape_html_replaces_the_five);
