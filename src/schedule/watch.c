@@ -18,6 +18,7 @@ static struct {
 mb_err mb_watch_init(mb_watch *w, mb_run *r)
 {
     size_t p = (size_t)r->size;
+    double now;
     w->r = r;
     w->seen = NULL;
     w->off = NULL;
@@ -34,8 +35,9 @@ mb_err mb_watch_init(mb_watch *w, mb_run *r)
     w->heard = calloc(p, sizeof *w->heard);
     if (!w->seen || !w->off || !w->heard)
         return mb_error_set(MB_ERR_NOMEM, "out of memory for watching the ranks");
+    now = mb_clock_now();
     for (size_t k = 0; k < p; k++)
-        w->seen[k] = mb_clock_now();
+        w->seen[k] = now;
     return MB_OK;
 }
 
